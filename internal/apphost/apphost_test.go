@@ -1,0 +1,367 @@
+package apphost
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	fixtureASPNET = "applicationHost.aspnet-full.config"
+	fixtureBase   = "applicationHost.base-noaspnet.config"
+)
+
+// fixture reads a real applicationHost.config from ../shared/fixtures and
+// checks it is the file the fixtures README describes.
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(FixturesDir(t), name))
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	want := map[string]string{
+		fixtureASPNET: "b34bcf3d3b7f6923133d7c00a9308090f809ab3a90359777247c80db4c84cb6b",
+		fixtureBase:   "f1df681585d7a7efe2d644c66f0faec3d68064b238e21f1440f4d3b2255b23d0",
+	}[name]
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("fixture %s has sha256 %s, want %s: the shared fixture changed", name, got, want)
+	}
+	return b
+}
+
+// lineDiff strips the lines two files share at the start and at the end and
+// returns what is left of each: the lines an edit removed and added.
+func lineDiff(a, b []byte) (removed, added []string) {
+	al := strings.SplitAfter(string(a), "\n")
+	bl := strings.SplitAfter(string(b), "\n")
+	for len(al) > 0 && len(bl) > 0 && al[0] == bl[0] {
+		al, bl = al[1:], bl[1:]
+	}
+	for len(al) > 0 && len(bl) > 0 && al[len(al)-1] == bl[len(bl)-1] {
+		al, bl = al[:len(al)-1], bl[:len(bl)-1]
+	}
+	return al, bl
+}
+
+func mustParse(t testing.TB, b []byte) *Doc {
+	t.Helper()
+	d, err := Parse(b)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return d
+}
+
+func crlf(lines ...string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l + "\r\n"
+	}
+	return out
+}
+
+func equalLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "") != strings.Join(want, "") {
+		t.Errorf("%s:\n got  %q\n want %q", what, got, want)
+	}
+}
+
+// TestCreateDeleteOnFixtures runs the resource's create and delete on the real
+// files: the diff is exactly the intended lines, and delete gives back the
+// original bytes.
+func TestCreateDeleteOnFixtures(t *testing.T) {
+	cases := []struct {
+		name, file, location, ext string
+		allowed                   bool
+		removed, added            []string
+		own                       Ownership
+	}{
+		{
+			name: "adopt .config at server scope (KB2508665)", file: fixtureASPNET, ext: ".config", allowed: true,
+			removed: crlf(`                    <add fileExtension=".config" allowed="false" />`),
+			added:   crlf(`                    <add fileExtension=".config" allowed="true" />`),
+			own:     Ownership{Adopted: true, PreviousAllowed: ptr("false")},
+		},
+		{
+			name: "adopt case-insensitively", file: fixtureASPNET, ext: ".MDB", allowed: true,
+			removed: crlf(`                    <add fileExtension=".mdb" allowed="false" />`),
+			added:   crlf(`                    <add fileExtension=".mdb" allowed="true" />`),
+			own:     Ownership{Adopted: true, PreviousAllowed: ptr("false")},
+		},
+		{
+			name: "add into a self-closing fileExtensions", file: fixtureBase, ext: ".config", allowed: true,
+			removed: crlf(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true" />`),
+			added: crlf(
+				`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
+				`                    <add fileExtension=".config" allowed="true" />`,
+				`                </fileExtensions>`),
+		},
+		{
+			name: "add after the last entry", file: fixtureASPNET, ext: ".nupkg", allowed: false,
+			added: crlf(`                    <add fileExtension=".nupkg" allowed="false" />`),
+		},
+		{
+			name: "existing location without request filtering", file: fixtureBase, location: "Default Web Site", ext: ".config", allowed: true,
+			added: crlf(
+				`            <security>`,
+				`                <requestFiltering>`,
+				`                    <fileExtensions>`,
+				`                        <add fileExtension=".config" allowed="true" />`,
+				`                    </fileExtensions>`,
+				`                </requestFiltering>`,
+				`            </security>`),
+		},
+		{
+			name: "new location under a parent with the entry: remove before add", file: fixtureASPNET,
+			location: "Default Web Site/SMS_DP_SMSPKG$", ext: ".config", allowed: true,
+			added: crlf(
+				`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
+				`        <system.webServer>`,
+				`            <security>`,
+				`                <requestFiltering>`,
+				`                    <fileExtensions>`,
+				`                        <remove fileExtension=".config" />`,
+				`                        <add fileExtension=".config" allowed="true" />`,
+				`                    </fileExtensions>`,
+				`                </requestFiltering>`,
+				`            </security>`,
+				`        </system.webServer>`,
+				`    </location>`),
+			own: Ownership{WroteRemove: true},
+		},
+		{
+			name: "new location, nothing inherited: no remove", file: fixtureBase,
+			location: "Default Web Site/SMS_DP_SMSPKG$", ext: ".config", allowed: true,
+			added: crlf(
+				`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
+				`        <system.webServer>`,
+				`            <security>`,
+				`                <requestFiltering>`,
+				`                    <fileExtensions>`,
+				`                        <add fileExtension=".config" allowed="true" />`,
+				`                    </fileExtensions>`,
+				`                </requestFiltering>`,
+				`            </security>`,
+				`        </system.webServer>`,
+				`    </location>`),
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			orig := fixture(t, tc.file)
+			out, own, err := mustParse(t, orig).CreateFileExtension(tc.location, tc.ext, tc.allowed)
+			if err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			removed, added := lineDiff(orig, out)
+			equalLines(t, "removed lines", removed, tc.removed)
+			equalLines(t, "added lines", added, tc.added)
+			if !ownEqual(own, tc.own) {
+				t.Errorf("ownership = %+v, want %+v", own, tc.own)
+			}
+			rule, err := mustParse(t, out).FileExtension(tc.location, tc.ext)
+			if err != nil || rule == nil || rule.Allowed != tc.allowed {
+				t.Fatalf("after create, FileExtension = %+v, %v", rule, err)
+			}
+			back, err := mustParse(t, out).DeleteFileExtension(tc.location, tc.ext, own)
+			if err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+			if !bytes.Equal(back, orig) {
+				r, a := lineDiff(orig, back)
+				t.Fatalf("delete did not restore the original bytes: removed %q added %q", r, a)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func ownEqual(a, b Ownership) bool {
+	return a.Adopted == b.Adopted && a.WroteRemove == b.WroteRemove &&
+		(a.PreviousAllowed == nil) == (b.PreviousAllowed == nil) &&
+		(a.PreviousAllowed == nil || *a.PreviousAllowed == *b.PreviousAllowed)
+}
+
+// TestFileStylePreserved: LF endings, a BOM and tab indentation survive, and
+// the inserted lines follow the file's own style.
+func TestFileStylePreserved(t *testing.T) {
+	base := fixture(t, fixtureBase)
+	lf := bytes.ReplaceAll(base, []byte("\r\n"), []byte("\n"))
+	bom := append(append([]byte{}, utf8BOM...), base...)
+	tabs := bytes.ReplaceAll(lf, []byte("    "), []byte("\t"))
+	cases := []struct {
+		name  string
+		in    []byte
+		added []string
+	}{
+		{"LF", lf, []string{
+			"                <fileExtensions allowUnlisted=\"true\" applyToWebDAV=\"true\">\n",
+			"                    <add fileExtension=\".config\" allowed=\"true\" />\n",
+			"                </fileExtensions>\n"}},
+		{"BOM", bom, crlf(
+			`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
+			`                    <add fileExtension=".config" allowed="true" />`,
+			`                </fileExtensions>`)},
+		{"tabs", tabs, []string{
+			"\t\t\t\t<fileExtensions allowUnlisted=\"true\" applyToWebDAV=\"true\">\n",
+			"\t\t\t\t\t<add fileExtension=\".config\" allowed=\"true\" />\n",
+			"\t\t\t\t</fileExtensions>\n"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, own, err := mustParse(t, tc.in).CreateFileExtension("", ".config", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, added := lineDiff(tc.in, out)
+			equalLines(t, "added lines", added, tc.added)
+			if bytes.HasPrefix(tc.in, utf8BOM) != bytes.HasPrefix(out, utf8BOM) {
+				t.Error("BOM not preserved")
+			}
+			back, err := mustParse(t, out).DeleteFileExtension("", ".config", own)
+			if err != nil || !bytes.Equal(back, tc.in) {
+				t.Fatalf("delete did not restore the bytes (err %v)", err)
+			}
+		})
+	}
+}
+
+// edit replaces old with new in a fixture, failing when old is not there once.
+func edit(t *testing.T, b []byte, old, new string) []byte {
+	t.Helper()
+	if n := bytes.Count(b, []byte(old)); n != 1 {
+		t.Fatalf("%q occurs %d times in the fixture", old, n)
+	}
+	return bytes.Replace(b, []byte(old), []byte(new), 1)
+}
+
+func TestScopeRules(t *testing.T) {
+	asp := fixture(t, fixtureASPNET)
+	const cfgLine = `<add fileExtension=".config" allowed="false" />`
+
+	t.Run("clear in the scope: the new entry goes after it", func(t *testing.T) {
+		in := edit(t, fixture(t, fixtureBase), `<fileExtensions allowUnlisted="true" applyToWebDAV="true" />`,
+			"<fileExtensions allowUnlisted=\"true\" applyToWebDAV=\"true\">\r\n                    <clear />\r\n                </fileExtensions>")
+		out, _, err := mustParse(t, in).CreateFileExtension("", ".config", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, added := lineDiff(in, out)
+		equalLines(t, "added", added, crlf(`                    <add fileExtension=".config" allowed="true" />`))
+		if i, j := bytes.Index(out, []byte("<clear />")), bytes.Index(out, []byte(`<add fileExtension=".config"`)); i < 0 || j < i {
+			t.Error("entry is not after <clear />")
+		}
+	})
+
+	t.Run("location that already removes the key: no second remove", func(t *testing.T) {
+		in := edit(t, fixture(t, fixtureBase), "<system.webServer>\r\n            <rewrite>",
+			"<system.webServer>\r\n            <security><requestFiltering><fileExtensions><remove fileExtension=\".config\" /></fileExtensions></requestFiltering></security>\r\n            <rewrite>")
+		in = edit(t, in, `<fileExtensions allowUnlisted="true" applyToWebDAV="true" />`,
+			`<fileExtensions allowUnlisted="true" applyToWebDAV="true"><add fileExtension=".config" allowed="false" /></fileExtensions>`)
+		out, own, err := mustParse(t, in).CreateFileExtension("Default Web Site", ".config", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if own.WroteRemove || bytes.Count(out, []byte(`<remove fileExtension=".config" />`)) != 1 {
+			t.Errorf("a second <remove> was written: %+v", own)
+		}
+		back, err := mustParse(t, out).DeleteFileExtension("Default Web Site", ".config", own)
+		if err != nil || !bytes.Equal(back, in) {
+			r, a := lineDiff(in, back)
+			t.Fatalf("delete did not restore the bytes (err %v): %q %q", err, r, a)
+		}
+	})
+
+	t.Run("adopted entry without allowed: delete removes the attribute again", func(t *testing.T) {
+		in := edit(t, asp, cfgLine, `<add fileExtension=".config" />`)
+		d := mustParse(t, in)
+		if r, _ := d.FileExtension("", ".config"); r == nil || !r.Allowed {
+			t.Fatalf("absent allowed must read as true (the IIS default), got %+v", r)
+		}
+		out, own, err := d.CreateFileExtension("", ".config", false)
+		if err != nil || own.PreviousAllowed != nil || !own.Adopted {
+			t.Fatalf("create: %+v %v", own, err)
+		}
+		_, added := lineDiff(in, out)
+		equalLines(t, "added", added, crlf(`                    <add fileExtension=".config" allowed="false" />`))
+		back, err := mustParse(t, out).DeleteFileExtension("", ".config", own)
+		if err != nil || !bytes.Equal(back, in) {
+			t.Fatalf("delete did not restore the bytes (err %v)", err)
+		}
+	})
+
+	t.Run("same value: no change at all", func(t *testing.T) {
+		out, own, err := mustParse(t, asp).CreateFileExtension("", ".config", false)
+		if err != nil || !bytes.Equal(out, asp) || !own.Adopted {
+			t.Fatalf("create with the current value changed the file (err %v)", err)
+		}
+	})
+
+	t.Run("update then delete of an added entry", func(t *testing.T) {
+		base := fixture(t, fixtureBase)
+		out, own, _ := mustParse(t, base).CreateFileExtension("", ".config", true)
+		out2, err := mustParse(t, out).SetFileExtensionAllowed("", ".config", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, a := lineDiff(out, out2)
+		equalLines(t, "removed", r, crlf(`                    <add fileExtension=".config" allowed="true" />`))
+		equalLines(t, "added", a, crlf(`                    <add fileExtension=".config" allowed="false" />`))
+		back, err := mustParse(t, out2).DeleteFileExtension("", ".config", own)
+		if err != nil || !bytes.Equal(back, base) {
+			t.Fatalf("delete did not restore the bytes (err %v)", err)
+		}
+	})
+}
+
+func TestRefusals(t *testing.T) {
+	asp := fixture(t, fixtureASPNET)
+	const cfgLine = `<add fileExtension=".config" allowed="false" />`
+	cases := []struct {
+		name    string
+		in      []byte
+		wantErr string
+		line    int
+	}{
+		{"duplicate key in one scope", edit(t, asp, cfgLine, cfgLine+"\r\n                    <add fileExtension=\".CONFIG\" allowed=\"true\" />"),
+			`(lines 352 and 353)`, 353},
+		{"truncated", asp[:len(asp)/2], "truncated", 0},
+		{"not XML", []byte("this is not XML"), "not well-formed XML", 0},
+		{"empty", []byte("   \r\n"), "empty", 0},
+		{"UTF-16", []byte{0xFF, 0xFE, '<', 0}, "UTF-16", 0},
+		{"wrong root", []byte(`<?xml version="1.0"?><web />`), "not <configuration>", 0},
+		{"mismatched tags", edit(t, asp, "</fileExtensions>", "</fileExtension>"), "not well-formed XML", 389},
+		{"bad allowed value", edit(t, asp, cfgLine, `<add fileExtension=".config" allowed="maybe" />`), "allowed must be true or false", 352},
+		{"two security elements", edit(t, asp, "<requestFiltering>", "</security><security><requestFiltering>"), "appears twice", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Parse(tc.in)
+			if err == nil {
+				_, _, err = d.CreateFileExtension("", ".config", true)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+			}
+			if tc.line > 0 && !strings.Contains(err.Error(), "line "+itoa(tc.line)) {
+				t.Errorf("error %q does not name line %d", err, tc.line)
+			}
+			var pe *ParseError
+			var se *ScopeError
+			if !errors.As(err, &pe) && !errors.As(err, &se) {
+				t.Errorf("error is %T, want *ParseError or *ScopeError", err)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
