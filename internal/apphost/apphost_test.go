@@ -2,39 +2,20 @@ package apphost
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
 )
 
 const (
-	fixtureASPNET = "applicationHost.aspnet-full.config"
-	fixtureBase   = "applicationHost.base-noaspnet.config"
+	fixtureASPNET = testfixtures.ASPNET
+	fixtureBase   = testfixtures.Base
 )
 
-// fixture reads a real applicationHost.config from ../shared/fixtures and
-// checks it is the file the fixtures README describes.
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(FixturesDir(t), name))
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	want := map[string]string{
-		fixtureASPNET: "b34bcf3d3b7f6923133d7c00a9308090f809ab3a90359777247c80db4c84cb6b",
-		fixtureBase:   "f1df681585d7a7efe2d644c66f0faec3d68064b238e21f1440f4d3b2255b23d0",
-	}[name]
-	sum := sha256.Sum256(b)
-	if got := hex.EncodeToString(sum[:]); got != want {
-		t.Fatalf("fixture %s has sha256 %s, want %s: the shared fixture changed", name, got, want)
-	}
-	return b
-}
+func fixture(t testing.TB, name string) []byte { return testfixtures.Read(t, name) }
 
 // lineDiff strips the lines two files share at the start and at the end and
 // returns what is left of each: the lines an edit removed and added.

@@ -1,0 +1,158 @@
+package remotefile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Runner runs a PowerShell script on a host with stdin as its standard input.
+type Runner interface {
+	RunPowerShell(ctx context.Context, script string, stdin []byte) (Output, error)
+}
+
+// Output is what a script left on the host's console.
+type Output struct {
+	Stdout, Stderr []byte
+	ExitCode       int
+}
+
+// Client reads and replaces files on one host.
+type Client struct {
+	Runner      Runner
+	Host        string // for messages
+	KeepBackups int    // backups of the target kept beside it; at least 1
+}
+
+// File is a file as read from the host.
+type File struct {
+	Path    string // expanded on the host
+	SHA256  string // hex, lower case
+	Content []byte
+}
+
+// Error is a failed remote file operation. Its message names the host, the
+// file and what to do next.
+type Error struct {
+	Op      string // "read" or "write"
+	Host    string
+	Path    string
+	Code    string // a Code* constant, or "" for a transport failure
+	Message string
+	Err     error // the transport error, if any
+}
+
+func (e *Error) Error() string {
+	var hint string
+	switch e.Code {
+	case CodeNotFound:
+		hint = "check config_path: IIS must be installed on the host and the path must point at applicationHost.config"
+	case CodeAccessDenied:
+		hint = "the WinRM user needs Modify rights on the file and its folder (local Administrators have them)"
+	case CodeNot64Bit:
+		hint = "connect through the default 64-bit WinRM endpoint (Microsoft.PowerShell), not Microsoft.PowerShell32"
+	case CodeUploadCorrupt:
+		hint = "the upload was damaged in transit; nothing was written: run terraform apply again"
+	case CodeConflict:
+		hint = "another writer changed the file; run terraform apply again"
+	}
+	msg := fmt.Sprintf("%s %s on %s: %s", e.Op, e.Path, e.Host, e.Message)
+	if e.Err != nil {
+		msg = fmt.Sprintf("%s %s on %s: %v", e.Op, e.Path, e.Host, e.Err)
+	}
+	if hint != "" {
+		msg += " (" + hint + ")"
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsCode reports whether err is an *Error with the given code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// ConflictError reports that the file no longer had the expected hash.
+type ConflictError struct {
+	Op            *Error
+	CurrentSHA256 string
+}
+
+func (e *ConflictError) Error() string { return e.Op.Error() }
+func (e *ConflictError) Unwrap() error { return e.Op }
+
+// Read fetches path (which may hold %environment% variables) and its hash.
+func (c *Client) Read(ctx context.Context, path string) (*File, error) {
+	var res ReadResult
+	content, err := c.run(ctx, "read", path, ReadScript, ReadParams{Path: path}, nil, &res)
+	if err != nil {
+		return nil, err
+	}
+	if got := hash(content); got != res.SHA256 {
+		return nil, &Error{Op: "read", Host: c.Host, Path: path, Code: CodeError, Message: fmt.Sprintf("content arrived damaged (sha256 %s, host said %s); run terraform again", got, res.SHA256)}
+	}
+	return &File{Path: res.Path, SHA256: res.SHA256, Content: content}, nil
+}
+
+// Write replaces path with content, provided the file still has expectedSHA.
+// A *ConflictError means it did not: nothing was written.
+func (c *Client) Write(ctx context.Context, path, expectedSHA string, content []byte) (*WriteResult, error) {
+	keep := c.KeepBackups
+	if keep < 1 {
+		keep = 1
+	}
+	params := WriteParams{Path: path, ExpectedSHA256: expectedSHA, ContentSHA256: hash(content), KeepBackups: keep}
+	var res WriteResult
+	if _, err := c.run(ctx, "write", path, WriteScript, params, content, &res); err != nil {
+		return nil, err
+	}
+	if res.SHA256 != params.ContentSHA256 {
+		return nil, &Error{Op: "write", Host: c.Host, Path: path, Code: CodeError, Message: fmt.Sprintf("after the replace the file has sha256 %s, not the %s written; inspect it and the backup %s", res.SHA256, params.ContentSHA256, res.Backup)}
+	}
+	return &res, nil
+}
+
+func (c *Client) run(ctx context.Context, op, path, script string, params any, payload []byte, result any) ([]byte, error) {
+	in, err := EncodeRequest(script, params, payload)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.Runner.RunPowerShell(ctx, Loader, in)
+	if err != nil {
+		return nil, &Error{Op: op, Host: c.Host, Path: path, Err: err}
+	}
+	head, data, derr := decodeResponse(out.Stdout)
+	var env ErrorEnvelope
+	if derr == nil && json.Unmarshal(head, &env) == nil && env.Error != nil {
+		e := &Error{Op: op, Host: c.Host, Path: path, Code: env.Error.Code, Message: env.Error.Message}
+		if e.Code == CodeConflict {
+			return nil, &ConflictError{Op: e, CurrentSHA256: env.Error.CurrentSHA256}
+		}
+		return nil, e
+	}
+	if out.ExitCode != 0 || derr != nil || json.Unmarshal(head, result) != nil {
+		detail := strings.TrimSpace(string(out.Stderr))
+		if detail == "" {
+			detail = strings.TrimSpace(string(out.Stdout))
+		}
+		if len(detail) > 600 {
+			detail = detail[:600] + "…"
+		}
+		return nil, &Error{Op: op, Host: c.Host, Path: path, Code: CodeError, Message: fmt.Sprintf("the remote script failed with exit code %d and no result: %s", out.ExitCode, detail)}
+	}
+	return data, nil
+}
+
+func hash(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Hash returns the hex SHA-256 the scripts use.
+func Hash(b []byte) string { return hash(b) }

@@ -1,0 +1,136 @@
+// Package remotefile reads and replaces one file on a Windows host by running
+// constant PowerShell scripts through a Runner (WinRM in production, the DP
+// simulator in tests). It knows nothing of XML: it moves bytes safely.
+package remotefile
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+)
+
+// The documents exchanged with the scripts. The DP simulator decodes the same
+// types with the same framing functions, so the two sides cannot drift apart.
+
+// ReadParams asks ReadScript for a file.
+type ReadParams struct {
+	Path string `json:"path"` // may hold %environment% variables
+}
+
+// ReadResult describes the file read; the payload is its content.
+type ReadResult struct {
+	Path   string `json:"path"` // expanded
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// WriteParams asks WriteScript to replace a file that must still have
+// ExpectedSHA256 with the payload.
+type WriteParams struct {
+	Path           string `json:"path"`
+	ExpectedSHA256 string `json:"expected_sha256"`
+	ContentSHA256  string `json:"content_sha256"`
+	KeepBackups    int    `json:"keep_backups"`
+}
+
+// WriteResult reports a completed replace.
+type WriteResult struct {
+	SHA256 string `json:"sha256"` // of the file now on disk
+	Backup string `json:"backup"` // path of the copy of the replaced file
+}
+
+// ScriptError is the {"error": {...}} answer of a script.
+type ScriptError struct {
+	Code          string `json:"code"` // see the Code* constants
+	Message       string `json:"message"`
+	CurrentSHA256 string `json:"current_sha256,omitempty"` // with CodeConflict
+}
+
+// Error codes the scripts answer.
+const (
+	CodeNotFound      = "not_found"
+	CodeAccessDenied  = "access_denied"
+	CodeConflict      = "conflict"
+	CodeUploadCorrupt = "upload_corrupt"
+	CodeNot64Bit      = "not_64bit"
+	CodeIO            = "io"
+	CodeBusy          = "busy"
+	CodeError         = "error"
+)
+
+// ErrorEnvelope wraps ScriptError on the wire.
+type ErrorEnvelope struct {
+	Error *ScriptError `json:"error"`
+}
+
+// EncodeRequest frames stdin for the Loader.
+func EncodeRequest(script string, params any, payload []byte) ([]byte, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	p = asciiJSON(p)
+	var b bytes.Buffer
+	b.WriteString(base64.StdEncoding.EncodeToString([]byte(script)))
+	b.WriteByte('\n')
+	b.Write(p)
+	b.WriteByte('\n')
+	b.WriteString(base64.StdEncoding.EncodeToString(payload))
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
+
+// DecodeRequest undoes EncodeRequest (the simulator's side).
+func DecodeRequest(stdin []byte) (script string, params json.RawMessage, payload []byte, err error) {
+	lines := bytes.Split(stdin, []byte{'\n'})
+	if len(lines) < 3 {
+		return "", nil, nil, errors.New("stdin does not have the three lines the loader reads")
+	}
+	s, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(lines[0])))
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("script line: %w", err)
+	}
+	payload, err = base64.StdEncoding.DecodeString(string(bytes.TrimSpace(lines[2])))
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("payload line: %w", err)
+	}
+	return string(s), bytes.TrimSpace(lines[1]), payload, nil
+}
+
+// EncodeResponse frames a script's stdout (the simulator's side).
+func EncodeResponse(result any, payload []byte) []byte {
+	r, _ := json.Marshal(result)
+	return append(append(r, '\n'), base64.StdEncoding.EncodeToString(payload)...)
+}
+
+// decodeResponse splits stdout into the JSON result and the payload.
+func decodeResponse(stdout []byte) (json.RawMessage, []byte, error) {
+	head, tail, _ := bytes.Cut(bytes.TrimSpace(stdout), []byte{'\n'})
+	payload, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(tail)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the payload is not base64: %w", err)
+	}
+	return bytes.TrimSpace(head), payload, nil
+}
+
+// asciiJSON escapes every non-ASCII character of a JSON document as \uXXXX:
+// powershell.exe decodes stdin with the console code page, which is not
+// always UTF-8, and JSON escapes mean the same under every code page.
+func asciiJSON(b []byte) []byte {
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.Bytes()
+}

@@ -1,0 +1,95 @@
+package remotefile
+
+// How a remote operation travels. The command line is the constant Loader
+// (cmd.exe limits it to about 3,000 characters of script, too few for the
+// operations). Stdin carries three lines: the operation's script, a constant
+// of this file, as base64 of UTF-8; its parameters as JSON; and a base64
+// payload (the file, for a write). The loader compiles the script and calls it
+// with the parameters and payload as arguments: values are bound as data and
+// never spliced into script text, so no value can change what a script does.
+// Stdout carries two lines: a JSON result (or {"error": {...}} with exit code
+// 1) and a base64 payload. Base64 lines rather than JSON strings, because
+// Windows PowerShell's ConvertFrom-Json refuses documents over 2 MB.
+//
+// The scripts run in Windows PowerShell 4.0 or later (.NET 4.5).
+
+// Loader is the script on the command line of every operation.
+const Loader = `$ErrorActionPreference = 'Stop'
+$l = [Console]::In.ReadToEnd().Split([char]10)
+$s = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($l[0].Trim())))
+& $s ($l[1] | ConvertFrom-Json) $l[2].Trim()
+`
+
+// common starts every operation: strict errors, the answer format, SHA-256
+// hex, error classification (an exception from a .NET method arrives wrapped
+// in MethodInvocationException; the inner one says what happened), and the
+// 64-bit check: a 32-bit process is redirected from System32 to SysWOW64 and
+// would not find applicationHost.config.
+const common = `param($req, $payload)
+$ErrorActionPreference = 'Stop'
+function Out-Result($o, $data) { [Console]::Out.Write(($o | ConvertTo-Json -Compress) + [char]10 + $data) }
+function Get-Sha256([byte[]]$b) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($b)).Replace('-', '').ToLowerInvariant() }
+function Fail($code, $msg, $cur) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } ''; exit 1 }
+function Out-Fail($e) {
+  if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
+  $code = 'error'
+  if ($e -is [IO.FileNotFoundException] -or $e -is [IO.DirectoryNotFoundException]) { $code = 'not_found' }
+  elseif ($e -is [UnauthorizedAccessException]) { $code = 'access_denied' }
+  elseif ($e -is [IO.IOException]) { $code = 'io' }
+  Fail $code $e.Message
+}
+if (-not [Environment]::Is64BitProcess) { Fail 'not_64bit' 'PowerShell is 32-bit; applicationHost.config is visible only to 64-bit processes' }
+$path = [Environment]::ExpandEnvironmentVariables($req.path)
+`
+
+// ReadScript answers ReadResult and the file as payload.
+const ReadScript = common + `try {
+  $bytes = [IO.File]::ReadAllBytes($path)
+  Out-Result @{ path = $path; sha256 = (Get-Sha256 $bytes); size = $bytes.Length } ([Convert]::ToBase64String($bytes))
+} catch { Out-Fail $_.Exception }
+`
+
+// WriteScript replaces the file with the payload, answering WriteResult.
+// Step by step, so that the live file is always the old file or the new one:
+//  0. writers of one file on one host take turns through a named mutex
+//     (Windows releases it when a process dies), so that
+//  1. leftovers of interrupted runs (our *.tf-*.tmp files only) can be
+//     deleted without touching a write still in progress;
+//  2. the payload's SHA-256 is checked (a damaged upload stops here);
+//  3. it is written to a temporary file beside the target and read back;
+//  4. the live file's SHA-256 must still be the one the provider read
+//     (otherwise "conflict": someone else wrote; the provider re-reads);
+//  5. [IO.File]::Replace swaps the files atomically (ReplaceFile on NTFS),
+//     moving the old file to a timestamped backup; the target keeps its ACL;
+//  6. the backup, exactly what was replaced, is hashed: if another writer
+//     slipped in between 4 and 5, their file is put back and the answer is
+//     "conflict", so no one's edit is lost;
+//  7. backups beyond keep_backups are deleted, oldest first.
+const WriteScript = common + `$tmp = $null
+$lock = New-Object Threading.Mutex($false, ('Global\tf-iis-' + (Get-Sha256 ([Text.Encoding]::UTF8.GetBytes($path.ToLowerInvariant())))))
+try { if (-not $lock.WaitOne(60000)) { Fail 'busy' 'another Terraform write held the lock for 60 s' } } catch [Threading.AbandonedMutexException] { }
+try {
+  $dir = [IO.Path]::GetDirectoryName($path); $name = [IO.Path]::GetFileName($path)
+  Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-*.tmp') | Remove-Item -Force -ErrorAction SilentlyContinue
+  $bytes = [Convert]::FromBase64String($payload)
+  if ((Get-Sha256 $bytes) -ne $req.content_sha256) { Fail 'upload_corrupt' 'upload does not match its SHA-256' }
+  $tmp = Join-Path $dir ($name + '.tf-' + [Guid]::NewGuid().ToString('N') + '.tmp')
+  [IO.File]::WriteAllBytes($tmp, $bytes)
+  if ((Get-Sha256 ([IO.File]::ReadAllBytes($tmp))) -ne $req.content_sha256) { Remove-Item -LiteralPath $tmp -Force; Fail 'upload_corrupt' 'temporary file does not match the upload' }
+  $cur = Get-Sha256 ([IO.File]::ReadAllBytes($path))
+  if ($cur -ne $req.expected_sha256) { Remove-Item -LiteralPath $tmp -Force; Fail 'conflict' 'the file changed since it was read' $cur }
+  $bak = Join-Path $dir ($name + '.tf-backup-' + [DateTime]::UtcNow.ToString('yyyyMMddTHHmmssfffffff') + 'Z')
+  [IO.File]::Replace($tmp, $path, $bak)
+  $tmp = $null
+  $old = Get-Sha256 ([IO.File]::ReadAllBytes($bak))
+  if ($old -ne $req.expected_sha256) {
+    [IO.File]::Replace($bak, $path, $null)
+    Fail 'conflict' 'another writer replaced the file during the write; their version was put back' $old
+  }
+  Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending | Select-Object -Skip ([int]$req.keep_backups) | Remove-Item -Force
+  Out-Result @{ sha256 = (Get-Sha256 ([IO.File]::ReadAllBytes($path))); backup = $bak } ''
+} catch {
+  if ($tmp) { Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue }
+  Out-Fail $_.Exception
+} finally { $lock.ReleaseMutex() }
+`

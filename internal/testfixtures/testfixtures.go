@@ -1,0 +1,78 @@
+// Package testfixtures finds the real applicationHost.config files in
+// ../shared/fixtures for tests, and checks they are the files their README
+// describes (a changed fixture would make byte assertions meaningless).
+package testfixtures
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The fixtures, by file name.
+const (
+	ASPNET = "applicationHost.aspnet-full.config"   // ASP.NET installed: 43 denied extensions
+	Base   = "applicationHost.base-noaspnet.config" // base install: self-closing <fileExtensions />
+)
+
+// SHA256 of each fixture, from shared/fixtures/README.md.
+func wantSHA(name string) string {
+	return map[string]string{
+		ASPNET: "b34bcf3d3b7f6923133d7c00a9308090f809ab3a90359777247c80db4c84cb6b",
+		Base:   "f1df681585d7a7efe2d644c66f0faec3d68064b238e21f1440f4d3b2255b23d0",
+	}[name]
+}
+
+// Dir returns the fixtures folder: $IIS_FIXTURES, or ../shared/fixtures
+// beside the repository root.
+func Dir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("IIS_FIXTURES"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			cand := filepath.Join(dir, "..", "shared", "fixtures")
+			if _, err := os.Stat(cand); err != nil {
+				t.Fatalf("fixtures not found at %s: set IIS_FIXTURES to the folder holding the applicationHost.config fixtures", cand)
+			}
+			return cand
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// Read returns a fixture's bytes, failing the test if they are not the
+// documented file.
+func Read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Dir(t), name))
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	sum := sha256.Sum256(b)
+	if got, want := hex.EncodeToString(sum[:]), wantSHA(name); want != "" && got != want {
+		t.Fatalf("fixture %s has sha256 %s, want %s: the shared fixture changed", name, got, want)
+	}
+	return b
+}
+
+// Copy writes a fixture to dir/applicationHost.config and returns its path.
+func Copy(t testing.TB, name, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "applicationHost.config")
+	if err := os.WriteFile(p, Read(t, name), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
