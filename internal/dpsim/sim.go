@@ -1,0 +1,124 @@
+package dpsim
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
+	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
+	"github.com/dp-tools/terraform-provider-iis/internal/wsman"
+)
+
+// Options configure a simulated distribution point.
+type Options struct {
+	ConfigFile         string // the applicationHost.config to serve (edited in place)
+	Listen             string // address, e.g. "127.0.0.1:0"
+	Username, Password string // the Basic account WinRM accepts
+	TLS                bool   // serve HTTPS with a generated self-signed certificate
+	// Wrap, when set, wraps the WS-Management handler: tests use it to
+	// inject faults and delays per HTTP exchange.
+	Wrap func(http.Handler) http.Handler
+	Logf func(format string, args ...any)
+}
+
+// Sim is a running simulated distribution point.
+type Sim struct {
+	Host      *Host
+	URL       string // http(s)://127.0.0.1:PORT/wsman
+	Addr      *net.TCPAddr
+	CACertPEM []byte // with TLS: the certificate to trust (it is its own CA)
+
+	wsman *wsman.Server
+	http  *http.Server
+	done  chan error
+}
+
+// Start serves a simulated DP until Close.
+func Start(opts Options) (*Sim, error) {
+	host, err := NewHost(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Username == "" || opts.Password == "" {
+		return nil, errors.New("dpsim: a username and a password are required (WinRM never accepts anonymous requests)")
+	}
+	ws := wsman.NewServer(wsman.Options{
+		Username: opts.Username,
+		Password: opts.Password,
+		Executor: executor{host},
+		Logf:     opts.Logf,
+	})
+	var h http.Handler = ws
+	if opts.Wrap != nil {
+		h = opts.Wrap(h)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/wsman", h)
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		ws.Close()
+		return nil, err
+	}
+	s := &Sim{Host: host, Addr: ln.Addr().(*net.TCPAddr), wsman: ws, done: make(chan error, 1),
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}}
+	scheme := "http"
+	if opts.TLS {
+		cert, pemBytes, err := wsman.SelfSignedCertificate("localhost", s.Addr.IP.String())
+		if err != nil {
+			ln.Close()
+			ws.Close()
+			return nil, err
+		}
+		s.CACertPEM = pemBytes
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	s.URL = fmt.Sprintf("%s://%s/wsman", scheme, s.Addr.String())
+	go func() { s.done <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+// Stats reports the WS-Management exchanges served so far.
+func (s *Sim) Stats() wsman.Stats { return s.wsman.Stats() }
+
+// Close stops the server and every command still running.
+func (s *Sim) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.wsman.Close()
+	err := s.http.Shutdown(ctx)
+	if errors.Is(<-s.done, http.ErrServerClosed) {
+		return err
+	}
+	return err
+}
+
+// executor runs what the WinRM client started: the provider's loader, with
+// the script and its data read from stdin; anything else fails as an unknown
+// program would.
+type executor struct{ host *Host }
+
+func (e executor) Execute(ctx context.Context, cmd wsman.Command, stdin io.Reader, stdout, stderr io.Writer) int {
+	var in []byte
+	if script, err := pscmd.Decode(cmd.CommandLine); err == nil && script == remotefile.Loader {
+		b, err := io.ReadAll(stdin)
+		if err != nil { // terminated before the client finished sending
+			fmt.Fprintf(stderr, "stdin: %v\r\n", err)
+			return 1
+		}
+		in = b
+	}
+	if ctx.Err() != nil {
+		return 1
+	}
+	out, errOut, code := e.host.Run(cmd.CommandLine, in)
+	_, _ = stdout.Write(out)
+	_, _ = stderr.Write(errOut)
+	return code
+}

@@ -1,0 +1,56 @@
+// Command dpsim serves a simulated ConfigMgr distribution point: a WinRM
+// (WS-Management) endpoint in front of one applicationHost.config on disk,
+// which the iis provider can read and edit as it would on Windows.
+//
+//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls]
+//
+// The first line on stdout is the endpoint URL (http://127.0.0.1:PORT/wsman);
+// it serves until killed. The file is edited in place: serve a copy.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:5985", "address to listen on (port 0 picks a free one)")
+	file := flag.String("config-file", "", "applicationHost.config to serve; edited in place (required)")
+	user := flag.String("username", "", "user WinRM accepts with Basic authentication (required)")
+	pass := flag.String("password", "", "password of that user (required)")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
+	caOut := flag.String("ca-cert-out", "", "with -tls: write the certificate to trust (PEM) to this file")
+	verbose := flag.Bool("v", false, "log every exchange to stderr")
+	flag.Parse()
+	if *file == "" || *user == "" || *pass == "" {
+		fmt.Fprintln(os.Stderr, "dpsim: -config-file, -username and -password are required")
+		flag.Usage()
+		os.Exit(2)
+	}
+	opts := dpsim.Options{ConfigFile: *file, Listen: *listen, Username: *user, Password: *pass, TLS: *useTLS}
+	if *verbose {
+		opts.Logf = log.New(os.Stderr, "dpsim: ", log.LstdFlags|log.Lmicroseconds).Printf
+	}
+	sim, err := dpsim.Start(opts)
+	if err != nil {
+		log.Fatalf("dpsim: %v", err)
+	}
+	if *caOut != "" && sim.CACertPEM != nil {
+		if err := os.WriteFile(*caOut, sim.CACertPEM, 0o644); err != nil {
+			log.Fatalf("dpsim: %v", err)
+		}
+	}
+	fmt.Println(sim.URL)
+	fmt.Fprintf(os.Stderr, "dpsim: serving %s as C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config at %s\n", sim.Host.ConfigFile(), sim.URL)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	_ = sim.Close()
+}
