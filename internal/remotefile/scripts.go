@@ -14,7 +14,7 @@ package remotefile
 // The scripts run in Windows PowerShell 4.0 or later (.NET 4.5).
 
 // Loader is the script on the command line of every operation.
-const Loader = `$ErrorActionPreference = 'Stop'
+const Loader = `$ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'
 $l = [Console]::In.ReadToEnd().Split([char]10)
 $s = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($l[0].Trim())))
 & $s ($l[1] | ConvertFrom-Json) $l[2].Trim()

@@ -1,0 +1,363 @@
+package winrmclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// Kind classifies a failure so callers can react (retry, re-prompt for
+// credentials, point at the CA) without parsing messages.
+type Kind int
+
+// Kinds of failure.
+const (
+	KindProtocol     Kind = iota // the host's reply broke the WS-Management protocol
+	KindAuth                     // 401: wrong credentials or scheme not enabled
+	KindTLS                      // TLS handshake or certificate verification failed
+	KindConnect                  // no TCP connection: refused, unreachable, name not found
+	KindTimeout                  // a deadline passed (command timeout, or WS-Man TimedOut)
+	KindHTTP                     // an HTTP status other than 200/401/500-with-fault
+	KindFault                    // a SOAP fault not covered by a more specific kind
+	KindQuota                    // w:QuotaLimit, usually MaxShellsPerUser
+	KindAccessDenied             // w:AccessDenied: authenticated but not permitted
+	KindCanceled                 // the caller canceled the context
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindProtocol:
+		return "protocol error"
+	case KindAuth:
+		return "authentication failed"
+	case KindTLS:
+		return "TLS error"
+	case KindConnect:
+		return "connection failed"
+	case KindTimeout:
+		return "timeout"
+	case KindHTTP:
+		return "HTTP error"
+	case KindFault:
+		return "WS-Management fault"
+	case KindQuota:
+		return "quota exceeded"
+	case KindAccessDenied:
+		return "access denied"
+	case KindCanceled:
+		return "canceled"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is every failure RunPowerShell returns. Its message names the host,
+// port and auth scheme, says what happened and what to do next. It never
+// contains the password or an Authorization header value.
+type Error struct {
+	Kind   Kind
+	Op     string // "create shell", "send input", "receive output", "run command", ...
+	Host   string
+	Port   int
+	Auth   string
+	Detail string // what happened
+	Hint   string // the likely fix; may be empty
+	Err    error  // underlying cause; may be nil
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "WinRM %s on %s (auth %q) during %s", e.Kind, net.JoinHostPort(e.Host, fmt.Sprint(e.Port)), e.Auth, e.Op)
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	if e.Err != nil && (e.Detail == "" || !strings.Contains(e.Detail, e.Err.Error())) {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.Hint != "" {
+		// Fault reasons end with their own period; avoid "..".
+		msg := strings.TrimRight(b.String(), ". ")
+		b.Reset()
+		b.WriteString(msg)
+		b.WriteString(". ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// FaultError is a SOAP fault returned by the WS-Management service.
+type FaultError struct {
+	Code      string // local part of s:Code/s:Value, e.g. "Sender", "Receiver"
+	Subcode   string // local part of s:Subcode/s:Value, e.g. "QuotaLimit", "TimedOut"
+	WSManCode uint32 // WSManFault Code attribute, e.g. 2150858793; 0 when absent
+	Reason    string // s:Reason/s:Text
+	Message   string // WSManFault/Message text when it adds to Reason
+}
+
+// WS-Management fault codes the client treats specially.
+const (
+	WSManCodeTimedOut     uint32 = 2150858793 // operation timeout: Receive long-poll ended without output
+	WSManCodeShellUnknown uint32 = 2150858843 // invalid selectors: the shell is gone
+	WSManCodeAccessDenied uint32 = 5          // ERROR_ACCESS_DENIED
+)
+
+func (f *FaultError) Error() string {
+	var b strings.Builder
+	b.WriteString("SOAP fault ")
+	b.WriteString(f.Code)
+	if f.Subcode != "" {
+		b.WriteString("/")
+		b.WriteString(f.Subcode)
+	}
+	if f.WSManCode != 0 {
+		fmt.Fprintf(&b, " (WSManFault %d)", f.WSManCode)
+	}
+	if f.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(f.Reason)
+	}
+	if f.Message != "" && f.Message != f.Reason {
+		b.WriteString(": ")
+		b.WriteString(f.Message)
+	}
+	return b.String()
+}
+
+// TimedOut reports the WS-Management operation timeout, which on Receive is
+// the normal end of a long-poll rather than a failure.
+func (f *FaultError) TimedOut() bool {
+	return f.Subcode == "TimedOut" || f.WSManCode == WSManCodeTimedOut
+}
+
+// errorFactory stamps errors with the endpoint identity.
+type errorFactory struct {
+	host     string
+	port     int
+	auth     string
+	username string
+	https    bool
+}
+
+func (f errorFactory) new(kind Kind, op, detail, hint string, err error) *Error {
+	return &Error{Kind: kind, Op: op, Host: f.host, Port: f.port, Auth: f.auth, Detail: detail, Hint: hint, Err: err}
+}
+
+func (f errorFactory) hostPort() string { return net.JoinHostPort(f.host, fmt.Sprint(f.port)) }
+
+// fault turns a parsed SOAP fault into a typed error. The TimedOut text must
+// contain "OperationTimeout": the library re-polls Receive only on that text.
+func (f errorFactory) fault(op string, fe *FaultError) *Error {
+	switch {
+	case fe.TimedOut():
+		return f.new(KindTimeout, op, "the WS-Management OperationTimeout expired before the host had a reply", "", fe)
+	case fe.Subcode == "QuotaLimit":
+		return f.new(KindQuota, op, "the host refused a new shell or process: a WinRM quota is exhausted", fmt.Sprintf(
+			"Most often the account \"%s\" has too many open shells (MaxShellsPerUser, default 30): close other WinRM sessions or wait for idle shells to expire, "+
+				"or raise the quota on the host: winrm set winrm/config/winrs @{MaxShellsPerUser=\"50\"} (related quotas: MaxConcurrentUsers, MaxProcessesPerShell, MaxMemoryPerShellMB)", f.username), fe)
+	case fe.Subcode == "AccessDenied" || fe.WSManCode == WSManCodeAccessDenied:
+		return f.new(KindAccessDenied, op, "the account authenticated but lacks permission", fmt.Sprintf(
+			"Give \"%s\" permissions on the host: membership of the local Administrators or Remote Management Users group "+
+				"(for a local non-built-in administrator over the network, UAC remote restrictions also apply: LocalAccountTokenFilterPolicy)", f.username), fe)
+	case fe.Subcode == "InvalidSelectors" || fe.WSManCode == WSManCodeShellUnknown:
+		return f.new(KindFault, op, "the host no longer knows the shell (it may have been closed or expired)", "Retry the operation", fe)
+	}
+	return f.new(KindFault, op, "the host answered with a fault", "", fe)
+}
+
+// status explains an HTTP status other than 200, 401 and a 500 fault.
+func (f errorFactory) status(op string, code int, contentType string) *Error {
+	detail := fmt.Sprintf("the host answered HTTP %d %s", code, http.StatusText(code))
+	if contentType != "" {
+		detail += fmt.Sprintf(" (%s)", contentType)
+	}
+	var hint string
+	switch {
+	case code == http.StatusBadRequest:
+		hint = "The host could not read the message: check that something other than WinRM is not answering on this port, and that https matches the listener"
+	case code == http.StatusForbidden:
+		hint = "The host or a proxy refuses this client: check the listener's IP filter (winrm get winrm/config/service, IPv4Filter/IPv6Filter) and any proxy (HTTP_PROXY/NO_PROXY)"
+	case code == http.StatusNotFound:
+		hint = fmt.Sprintf("No WS-Management listener at /wsman on port %d: check the port (5985 HTTP, 5986 HTTPS), the https setting, and winrm enumerate winrm/config/listener on the host", f.port)
+	case code == http.StatusMethodNotAllowed:
+		hint = "Something other than WinRM answers on this port (a web server?): check port and https"
+	case code == http.StatusRequestEntityTooLarge:
+		hint = "The message exceeds the host's MaxEnvelopeSizekb: winrm set winrm/config @{MaxEnvelopeSizekb=\"500\"}"
+	case code == http.StatusUnsupportedMediaType:
+		if f.https || f.auth != AuthBasic {
+			hint = "The host did not accept the message format: check that the WinRM service answers on this port"
+		} else {
+			hint = "The host did not accept the message format: it may require encrypted messages (use https = true or auth = \"ntlm\")"
+		}
+	case code == http.StatusProxyAuthRequired:
+		hint = "A proxy requires authentication: add the host to NO_PROXY"
+	case code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
+		hint = "A proxy or gateway between this machine and the host failed: add the host to NO_PROXY or check the network path"
+	case code == http.StatusServiceUnavailable:
+		hint = "The WinRM service is not available: check Get-Service WinRM on the host, or a proxy/load balancer in between"
+	case code >= 500:
+		hint = "The WinRM service failed without a WS-Management fault: check the host's event log (Microsoft-Windows-WinRM/Operational)"
+	}
+	return f.new(KindHTTP, op, detail, hint, nil)
+}
+
+// unauthorized builds the 401 diagnostic from the schemes the host offered.
+// The library would say "http response error: 401 - invalid content type".
+func (f errorFactory) unauthorized(op string, offered []string) *Error {
+	detail := "the host answered 401 Unauthorized"
+	if len(offered) > 0 {
+		detail += "; it offers: " + strings.Join(offered, ", ")
+	} else if f.auth == AuthBasic {
+		detail += "; it offered no authentication scheme"
+	}
+	var hints []string
+	switch f.auth {
+	case AuthBasic:
+		if len(offered) > 0 && !containsFold(offered, "Basic") {
+			hints = append(hints, "Basic authentication is not enabled on the host: run winrm set winrm/config/service/auth @{Basic=\"true\"} there, "+
+				"or use auth = \"ntlm\" for a domain account")
+		}
+		hints = append(hints, fmt.Sprintf("Check username \"%s\" and the password; Basic works only with local accounts on the host, not domain accounts", f.username))
+		if !f.https {
+			hints = append(hints, "Over plain HTTP the host must also allow unencrypted traffic: winrm set winrm/config/service @{AllowUnencrypted=\"true\"}")
+		}
+	default:
+		if len(offered) > 0 && !containsFold(offered, "Negotiate") && !containsFold(offered, "NTLM") {
+			hints = append(hints, "Negotiate (NTLM) is not enabled on the host: run winrm set winrm/config/service/auth @{Negotiate=\"true\"} there")
+		}
+		hints = append(hints, fmt.Sprintf("Check username \"%s\" (DOMAIN\\user or user@domain) and the password", f.username))
+	}
+	return f.new(KindAuth, op, detail, strings.Join(hints, ". "), nil)
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// offeredSchemes lists the scheme names of all WWW-Authenticate headers.
+// Only the names: challenge data is not useful to a user.
+func offeredSchemes(h http.Header) []string {
+	var out []string
+	for _, v := range h.Values("WWW-Authenticate") {
+		for _, part := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+			// A comma may also separate auth-params (realm="x", charset=...);
+			// those contain '=' and are not scheme names.
+			if name == "" || strings.Contains(name, "=") || containsFold(out, name) {
+				continue
+			}
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// transportErr classifies an error from http.Client.Do (or the library's
+// NTLM transport) into connection, TLS and timeout failures.
+func (f errorFactory) transportErr(op string, ctx context.Context, err error) *Error {
+	hp := f.hostPort()
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if !errors.Is(ctxErr, context.DeadlineExceeded) {
+			return f.new(KindCanceled, op, "the operation was canceled", "", ctxErr)
+		}
+		return f.new(KindTimeout, op, "the command timeout expired", "", ctxErr)
+	}
+
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var recordErr tls.RecordHeaderError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &unknownCA):
+		detail := "the host's certificate is not signed by a trusted authority"
+		if c := unknownCA.Cert; c != nil {
+			detail = fmt.Sprintf("the host's certificate (subject %q, issuer %q) is not signed by a trusted authority", c.Subject.String(), c.Issuer.String())
+		}
+		hint := "Set ca_cert to the PEM certificate of the CA that issued it (for a self-signed certificate, the certificate itself); " +
+			"set tls_server_name if the certificate is issued to another name than host. " +
+			"(insecure = true turns verification off: for testing only)"
+		if f.auth == AuthNTLM {
+			hint = "With auth = \"ntlm\" the certificate is checked against this machine's trust store only: install the issuing CA there, " +
+				"or use auth = \"basic\" over https with ca_cert"
+		}
+		return f.new(KindTLS, op, detail, hint, nil)
+	case errors.As(err, &hostErr):
+		names := ""
+		if c := hostErr.Certificate; c != nil {
+			names = strings.Join(append(append([]string{}, c.DNSNames...), ipStrings(c.IPAddresses)...), ", ")
+			if names == "" {
+				names = c.Subject.CommonName
+			}
+		}
+		return f.new(KindTLS, op, fmt.Sprintf("the host's certificate is not valid for %q (it names: %s)", hostErr.Host, names),
+			"Connect with a name the certificate lists (host), or set tls_server_name to one of them", nil)
+	case errors.As(err, &invalid):
+		return f.new(KindTLS, op, "the host's certificate is not valid: "+invalid.Error(),
+			"Renew or fix the WinRM HTTPS certificate on the host (expired certificates are the usual cause)", nil)
+	case errors.As(err, &recordErr) || errors.Is(err, http.ErrSchemeMismatch):
+		return f.new(KindTLS, op, "the port did not answer with TLS",
+			fmt.Sprintf("Port %d seems to be a plain HTTP listener: use https = false, or the HTTPS port (5986)", f.port), nil)
+	case errors.As(err, &dnsErr):
+		return f.new(KindConnect, op, fmt.Sprintf("cannot resolve %q: %v", f.host, dnsErr.Err),
+			"Check the host name, or use its IP address", nil)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return f.new(KindConnect, op, fmt.Sprintf("connection to %s refused", hp),
+			"Nothing listens on that port: check that the WinRM service runs (winrm quickconfig), the port (5985 HTTP, 5986 HTTPS) and https", nil)
+	case errors.As(err, &opErr) && opErr.Op == "dial" && isTimeout(err):
+		return f.new(KindConnect, op, fmt.Sprintf("timed out connecting to %s", hp),
+			"The host is down or a firewall drops the traffic: allow inbound TCP on the WinRM port (Windows Firewall rule \"Windows Remote Management\")", nil)
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return f.new(KindConnect, op, fmt.Sprintf("cannot connect to %s: %v", hp, opErr.Err),
+			"Check the host address, routing and firewall", nil)
+	case isTimeout(err):
+		return f.new(KindTimeout, op, "the host accepted the connection but did not answer in time",
+			"The WinRM service may be overloaded or hung; check it on the host", nil)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		hint := "Check that https matches the listener on that port (5985 HTTP, 5986 HTTPS)"
+		return f.new(KindConnect, op, fmt.Sprintf("the connection to %s was closed by the host", hp), hint, nil)
+	}
+	var tlsAlert tls.AlertError
+	if errors.As(err, &tlsAlert) {
+		return f.new(KindTLS, op, "the TLS handshake failed: "+tlsAlert.Error(), "Check that the host's listener supports TLS 1.2 or later", nil)
+	}
+	return f.new(KindConnect, op, "request failed", "", scrub(err))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func ipStrings(ips []net.IP) []string {
+	out := make([]string, len(ips))
+	for i, ip := range ips {
+		out[i] = ip.String()
+	}
+	return out
+}
+
+// scrub keeps the message of an unclassified error but drops its chain: an
+// unknown error type could print request details, and the typed errors that
+// matter were classified above.
+func scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(err.Error())
+}

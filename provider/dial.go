@@ -1,0 +1,67 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
+	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
+	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
+)
+
+// dialer turns the provider settings into WinRM clients. Missing connection
+// details are reported here, when a resource first needs the host, so that a
+// configuration with no resources (or `terraform validate`) needs none.
+func (s settings) dialer() hostconfig.Dialer {
+	return func(host string) (remotefile.Runner, error) {
+		if len(s.unknown) > 0 {
+			return nil, fmt.Errorf("the provider arguments %s are not known until apply (they depend on other resources); "+
+				"give them values known at plan time, or apply those resources first with -target", strings.Join(s.unknown, ", "))
+		}
+		var missing []string
+		if host == "" {
+			missing = append(missing, "host (or IIS_HOST)")
+		}
+		if s.username == "" {
+			missing = append(missing, "username (or IIS_USERNAME)")
+		}
+		if s.password == "" {
+			missing = append(missing, "password (or IIS_PASSWORD)")
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("the iis provider needs %s to reach the distribution point: set them in the provider block or the environment", strings.Join(missing, ", "))
+		}
+		var ca []byte
+		if s.caCert != "" {
+			ca = []byte(s.caCert)
+		}
+		c, err := winrmclient.New(winrmclient.Config{
+			Host:             host,
+			Port:             s.port,
+			HTTPS:            s.https,
+			Insecure:         s.insecure,
+			CACert:           ca,
+			TLSServerName:    s.tlsServerName,
+			Username:         s.username,
+			Password:         s.password,
+			Auth:             s.auth,
+			AllowUnencrypted: s.allowUnencrypted,
+			Timeout:          s.timeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return Runner(c), nil
+	}
+}
+
+// Runner adapts a WinRM client to the remote file layer.
+func Runner(c *winrmclient.Client) remotefile.Runner { return runner{c} }
+
+type runner struct{ c *winrmclient.Client }
+
+func (r runner) RunPowerShell(ctx context.Context, script string, stdin []byte) (remotefile.Output, error) {
+	res, err := r.c.RunPowerShell(ctx, script, stdin)
+	return remotefile.Output{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode}, err
+}

@@ -1,0 +1,273 @@
+// Package provider implements the Terraform provider "iis": its configuration
+// (how to reach distribution points over WinRM) and its list of resources.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
+	"github.com/dp-tools/terraform-provider-iis/resources"
+)
+
+// DefaultConfigPath is where IIS keeps its server configuration.
+const DefaultConfigPath = `%windir%\System32\inetsrv\config\applicationHost.config`
+
+// IISProvider is the provider implementation.
+type IISProvider struct {
+	version string
+}
+
+var _ provider.Provider = (*IISProvider)(nil)
+
+// New returns a constructor for the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &IISProvider{version: version} }
+}
+
+// Model is the provider block.
+type Model struct {
+	Host             types.String `tfsdk:"host"`
+	Port             types.Int64  `tfsdk:"port"`
+	HTTPS            types.Bool   `tfsdk:"https"`
+	Insecure         types.Bool   `tfsdk:"insecure"`
+	CACert           types.String `tfsdk:"ca_cert"`
+	TLSServerName    types.String `tfsdk:"tls_server_name"`
+	Username         types.String `tfsdk:"username"`
+	Password         types.String `tfsdk:"password"`
+	Auth             types.String `tfsdk:"auth"`
+	AllowUnencrypted types.Bool   `tfsdk:"allow_unencrypted"`
+	Timeout          types.String `tfsdk:"timeout"`
+	ConfigPath       types.String `tfsdk:"config_path"`
+	Backups          types.Int64  `tfsdk:"backups"`
+}
+
+func (p *IISProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "iis"
+	resp.Version = p.version
+}
+
+func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages IIS configuration on Windows servers over WinRM, for the IIS of Configuration Manager " +
+			"distribution points first: request filtering rules in `applicationHost.config`, edited in place with a backup, " +
+			"and read back on every plan so hand edits show up as drift.\n\n" +
+			"Every argument is optional and falls back to the environment variable named in its description.",
+		Attributes: map[string]schema.Attribute{
+			"host": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Host name or address of the Windows server (the distribution point). Environment: `IIS_HOST`.",
+			},
+			"port": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "WinRM port. Default `5985`, or `5986` when `https` is true. Environment: `IIS_PORT`.",
+			},
+			"https": schema.BoolAttribute{
+				Optional:            true,
+				MarkdownDescription: "Connect to the WinRM HTTPS listener. Default `false`. Environment: `IIS_HTTPS`.",
+			},
+			"insecure": schema.BoolAttribute{
+				Optional:            true,
+				MarkdownDescription: "Skip verification of the host's TLS certificate. Prefer `ca_cert`. Default `false`. Environment: `IIS_INSECURE`.",
+			},
+			"ca_cert": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "PEM certificate(s) of the authority that issued the host's WinRM HTTPS certificate, e.g. `file(\"ca.pem\")`. Environment: `IIS_CA_CERT`.",
+			},
+			"tls_server_name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Name to verify the host's certificate against, when `host` is an address or alias. Environment: `IIS_TLS_SERVER_NAME`.",
+			},
+			"username": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "User to authenticate as, e.g. `CORP\\\\svc-terraform`. Environment: `IIS_USERNAME`.",
+			},
+			"password": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Password of `username`. Environment: `IIS_PASSWORD`.",
+			},
+			"auth": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Authentication scheme: `ntlm` (default; NTLMv2 with message encryption, which a domain-joined host " +
+					"accepts out of the box over HTTP) or `basic` (over HTTPS, or over HTTP only with `allow_unencrypted`). Environment: `IIS_AUTH`.",
+				Validators: []validator.String{stringvalidator.OneOf("ntlm", "basic")},
+			},
+			"allow_unencrypted": schema.BoolAttribute{
+				Optional:            true,
+				MarkdownDescription: "Allow `basic` authentication over plain HTTP, which sends the password and the file in clear text. Only for labs. Default `false`. Environment: `IIS_ALLOW_UNENCRYPTED`.",
+			},
+			"timeout": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Time limit of each remote command, as a Go duration such as `60s` or `2m`. Default `60s`. Environment: `IIS_TIMEOUT`.",
+			},
+			"config_path": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Path of applicationHost.config on the host; `%variables%` are expanded there. Default `" + strings.ReplaceAll(DefaultConfigPath, `\`, `\\`) + "`. Environment: `IIS_CONFIG_PATH`.",
+			},
+			"backups": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "How many backups of applicationHost.config to keep beside it (`applicationHost.config.tf-backup-<UTC time>`); each write makes one. Default `5`. Environment: `IIS_BACKUPS`.",
+			},
+		},
+	}
+}
+
+func (p *IISProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{resources.NewRequestFilteringExtension}
+}
+
+func (p *IISProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return nil
+}
+
+func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m Model
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s, diags := resolve(m, os.LookupEnv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if s.insecure {
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "TLS certificate verification is off",
+			"insecure = true accepts any certificate, so a machine in the middle could read the password and the configuration. "+
+				"Give the issuing CA in ca_cert (and tls_server_name if the certificate names another host) instead.")
+	}
+	tflog.Debug(ctx, "iis provider configured", map[string]any{
+		"host": s.host, "port": s.port, "https": s.https, "auth": s.auth, "config_path": s.configPath,
+		"timeout": s.timeout.String(), "username_set": s.username != "", "password_set": s.password != "",
+	})
+	pool := hostconfig.NewPool(s.dialer(), s.configPath, s.backups)
+	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+// settings are the provider's arguments after environment fallbacks.
+type settings struct {
+	host, caCert, tlsServerName, username, password, auth, configPath string
+	port, backups                                                     int
+	https, insecure, allowUnencrypted                                 bool
+	timeout                                                           time.Duration
+	unknown                                                           []string // arguments not known until apply
+}
+
+type lookupEnv func(string) (string, bool)
+
+// resolve applies environment fallbacks and defaults, and checks each value,
+// attaching problems to the attribute they come from.
+func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
+	var d diag.Diagnostics
+	s := settings{}
+	str := func(attr string, v types.String, envName, def string) string {
+		if v.IsUnknown() {
+			s.unknown = append(s.unknown, attr)
+			return def
+		}
+		if !v.IsNull() {
+			return v.ValueString()
+		}
+		if e, ok := env(envName); ok && e != "" {
+			return e
+		}
+		return def
+	}
+	boolean := func(attr string, v types.Bool, envName string) bool {
+		if v.IsUnknown() {
+			s.unknown = append(s.unknown, attr)
+			return false
+		}
+		if !v.IsNull() {
+			return v.ValueBool()
+		}
+		e, ok := env(envName)
+		if !ok || e == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(e)
+		if err != nil {
+			d.AddAttributeError(path.Root(attr), "Invalid "+envName, fmt.Sprintf("%s=%q is not a boolean: use true or false.", envName, e))
+		}
+		return b
+	}
+	integer := func(attr string, v types.Int64, envName string, def int) int {
+		if v.IsUnknown() {
+			s.unknown = append(s.unknown, attr)
+			return def
+		}
+		if !v.IsNull() {
+			return int(v.ValueInt64())
+		}
+		e, ok := env(envName)
+		if !ok || e == "" {
+			return def
+		}
+		n, err := strconv.Atoi(e)
+		if err != nil {
+			d.AddAttributeError(path.Root(attr), "Invalid "+envName, fmt.Sprintf("%s=%q is not a whole number.", envName, e))
+		}
+		return n
+	}
+
+	s.host = strings.TrimSpace(str("host", m.Host, "IIS_HOST", ""))
+	s.https = boolean("https", m.HTTPS, "IIS_HTTPS")
+	s.insecure = boolean("insecure", m.Insecure, "IIS_INSECURE")
+	s.caCert = str("ca_cert", m.CACert, "IIS_CA_CERT", "")
+	s.tlsServerName = str("tls_server_name", m.TLSServerName, "IIS_TLS_SERVER_NAME", "")
+	s.username = str("username", m.Username, "IIS_USERNAME", "")
+	s.password = str("password", m.Password, "IIS_PASSWORD", "")
+	s.auth = strings.ToLower(str("auth", m.Auth, "IIS_AUTH", "ntlm"))
+	s.allowUnencrypted = boolean("allow_unencrypted", m.AllowUnencrypted, "IIS_ALLOW_UNENCRYPTED")
+	s.configPath = str("config_path", m.ConfigPath, "IIS_CONFIG_PATH", DefaultConfigPath)
+	defPort := 5985
+	if s.https {
+		defPort = 5986
+	}
+	s.port = integer("port", m.Port, "IIS_PORT", defPort)
+	s.backups = integer("backups", m.Backups, "IIS_BACKUPS", 5)
+
+	if s.auth != "ntlm" && s.auth != "basic" {
+		d.AddAttributeError(path.Root("auth"), "Unsupported authentication scheme",
+			fmt.Sprintf("auth = %q: use \"ntlm\" (the default, with message encryption) or \"basic\" (over HTTPS, or with allow_unencrypted = true).", s.auth))
+	}
+	if s.port < 1 || s.port > 65535 {
+		d.AddAttributeError(path.Root("port"), "Invalid port", fmt.Sprintf("port = %d: use a TCP port from 1 to 65535 (WinRM listens on 5985 for HTTP and 5986 for HTTPS).", s.port))
+	}
+	if s.backups < 1 || s.backups > 100 {
+		d.AddAttributeError(path.Root("backups"), "Invalid number of backups", fmt.Sprintf("backups = %d: keep from 1 to 100 backups; every write makes one, so at least one is kept.", s.backups))
+	}
+	if s.auth == "basic" && !s.https && !s.allowUnencrypted {
+		d.AddAttributeError(path.Root("auth"), "Basic authentication over plain HTTP is refused",
+			"Basic sends the password and the file unencrypted over HTTP. Use https = true (port 5986), or auth = \"ntlm\", which encrypts messages over HTTP. "+
+				"For a lab only, set allow_unencrypted = true (and AllowUnencrypted on the host's WinRM service).")
+	}
+	t := str("timeout", m.Timeout, "IIS_TIMEOUT", "60s")
+	dur, err := time.ParseDuration(t)
+	switch {
+	case err != nil:
+		d.AddAttributeError(path.Root("timeout"), "Invalid timeout", fmt.Sprintf("timeout = %q is not a duration: write it like \"60s\" or \"2m\".", t))
+	case dur < time.Second || dur > time.Hour:
+		d.AddAttributeError(path.Root("timeout"), "Invalid timeout", fmt.Sprintf("timeout = %q: use from 1s to 1h.", t))
+	}
+	s.timeout = dur
+	return s, d
+}

@@ -1,0 +1,274 @@
+package resources
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+)
+
+// ownershipKey is the private-state key holding apphost.Ownership: what the
+// create did, so that destroy undoes exactly that.
+const ownershipKey = "ownership"
+
+// RequestFilteringExtension is iis_request_filtering_extension.
+type RequestFilteringExtension struct {
+	data *ProviderData
+}
+
+var (
+	_ resource.Resource                = (*RequestFilteringExtension)(nil)
+	_ resource.ResourceWithConfigure   = (*RequestFilteringExtension)(nil)
+	_ resource.ResourceWithImportState = (*RequestFilteringExtension)(nil)
+)
+
+// NewRequestFilteringExtension is the resource's constructor.
+func NewRequestFilteringExtension() resource.Resource { return &RequestFilteringExtension{} }
+
+type extensionModel struct {
+	ID        types.String `tfsdk:"id"`
+	Extension types.String `tfsdk:"extension"`
+	Allowed   types.Bool   `tfsdk:"allowed"`
+	Location  types.String `tfsdk:"location"`
+}
+
+func (r *RequestFilteringExtension) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_request_filtering_extension"
+}
+
+func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Allows or denies one file extension in IIS request filtering " +
+			"(`system.webServer/security/requestFiltering/fileExtensions` in applicationHost.config), server-wide or for one location.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`extension` for the server scope, `location|extension` otherwise: the import ID.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"extension": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The file extension with its leading dot, e.g. `.config`. IIS compares extensions " +
+					"case-insensitively, so an existing `.CONFIG` entry is the same rule. Changing it (other than its case) replaces the resource.",
+				Validators:    []validator.String{extensionValidator{}},
+				PlanModifiers: []planmodifier.String{requiresReplaceUnlessCaseOnly()},
+			},
+			"allowed": schema.BoolAttribute{
+				Required:            true,
+				MarkdownDescription: "`true` lets requests for the extension through; `false` blocks them with HTTP 404.7.",
+			},
+			"location": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(""),
+				MarkdownDescription: "`\"\"` (the default) for the server scope, or an IIS location path such as " +
+					"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). Changing it replaces the resource.",
+				Validators:    []validator.String{locationValidator{}},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+		},
+	}
+}
+
+// requiresReplaceUnlessCaseOnly: ".config" and ".CONFIG" are one IIS rule,
+// so a change of case is an in-place update of the state, not a new entry.
+func requiresReplaceUnlessCaseOnly() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !strings.EqualFold(req.StateValue.ValueString(), req.PlanValue.ValueString())
+	}, "Replaces the resource when the extension changes other than in case.", "Replaces the resource when the extension changes other than in case.")
+}
+
+func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configure(req.ProviderData, &resp.Diagnostics)
+}
+
+func extensionID(location, ext string) string {
+	if location == "" {
+		return ext
+	}
+	return location + "|" + ext
+}
+
+// where names the rule for messages: `.config at the server scope of dp01`.
+func where(host, location, ext string) string {
+	if location == "" {
+		return fmt.Sprintf("%s at the server scope of %s", ext, host)
+	}
+	return fmt.Sprintf("%s at location %q of %s", ext, location, host)
+}
+
+func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan extensionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
+	var own apphost.Ownership
+	_, err = store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+		out, o, err := d.CreateFileExtension(loc, ext, allowed)
+		own = o
+		return out, err
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot set "+where(host, loc, ext), err.Error())
+		return
+	}
+	tflog.Info(ctx, "request filtering extension created", map[string]any{"host": host, "location": loc, "extension": ext, "allowed": allowed, "adopted": own.Adopted})
+	resp.Diagnostics.Append(saveOwnership(ctx, resp.Private, own)...)
+	plan.ID = types.StringValue(extensionID(loc, ext))
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state extensionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
+	doc, err := store.Read(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read "+where(host, loc, ext), err.Error())
+		return
+	}
+	rule, err := doc.FileExtension(loc, ext)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read "+where(host, loc, ext), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+		return
+	}
+	if rule == nil {
+		tflog.Warn(ctx, "request filtering extension is gone from the host; it will be planned for creation", map[string]any{"host": host, "location": loc, "extension": ext})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if state.Extension.IsNull() || state.Extension.ValueString() == "" {
+		state.Extension = types.StringValue(rule.Extension)
+	}
+	state.Allowed = types.BoolValue(rule.Allowed)
+	if state.ID.IsNull() || state.ID.ValueString() == "" {
+		state.ID = types.StringValue(extensionID(loc, state.Extension.ValueString()))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *RequestFilteringExtension) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan extensionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
+	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+		return d.SetFileExtensionAllowed(loc, ext, allowed)
+	}); err != nil {
+		resp.Diagnostics.AddError("Cannot update "+where(host, loc, ext), err.Error())
+		return
+	}
+	// The id names the IIS rule, which a change of case does not change.
+	var state extensionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state extensionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	own, diags := loadOwnership(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store()
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
+	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+		return d.DeleteFileExtension(loc, ext, own)
+	}); err != nil {
+		resp.Diagnostics.AddError("Cannot remove "+where(host, loc, ext), err.Error())
+	}
+}
+
+// ImportState takes `extension` or `location|extension`.
+func (r *RequestFilteringExtension) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	loc, ext := "", req.ID
+	if i := strings.LastIndex(req.ID, "|"); i >= 0 {
+		loc, ext = req.ID[:i], req.ID[i+1:]
+	}
+	if !strings.HasPrefix(ext, ".") || strings.Contains(loc, "|") {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("%q: use the extension (\".config\") for the server scope, or \"location|extension\" (\"Default Web Site/SMS_DP_SMSPKG$|.config\").", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("extension"), ext)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), extensionID(loc, ext))...)
+}
+
+// privateState is the part of resource.CreateResponse.Private and friends
+// this package uses.
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+func saveOwnership(ctx context.Context, p privateSetter, own apphost.Ownership) diag.Diagnostics {
+	b, err := json.Marshal(own)
+	if err != nil {
+		var d diag.Diagnostics
+		d.AddError("Cannot record ownership", err.Error())
+		return d
+	}
+	return p.SetKey(ctx, ownershipKey, b)
+}
+
+// loadOwnership returns what the create did; a resource that was imported
+// has no record and is treated as added: destroy removes its entry.
+func loadOwnership(ctx context.Context, p privateGetter) (apphost.Ownership, diag.Diagnostics) {
+	var own apphost.Ownership
+	b, diags := p.GetKey(ctx, ownershipKey)
+	if diags.HasError() || len(b) == 0 {
+		return own, diags
+	}
+	if err := json.Unmarshal(b, &own); err != nil {
+		diags.AddError("Cannot read ownership record", fmt.Sprintf("the private state of this resource is damaged (%v); remove it with terraform state rm and import it again", err))
+	}
+	return own, diags
+}

@@ -1,0 +1,92 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+// extensionPattern: a dot, then characters IIS accepts in a file extension;
+// dots may separate parts (".exe.config") but not end it. ASCII only: what
+// is not matched here could not be typed into IIS Manager either.
+var extensionPattern = regexp.MustCompile(`^\.[A-Za-z0-9_~!#$%()+,=@\[\]^{}-]+(\.[A-Za-z0-9_~!#$%()+,=@\[\]^{}-]+)*$`)
+
+const maxExtensionLen = 64
+
+type extensionValidator struct{}
+
+func (extensionValidator) Description(context.Context) string {
+	return `must start with "." followed by letters, digits or _~!#$%()+,=@[]^{}- (e.g. ".config")`
+}
+func (v extensionValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v extensionValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	var problem string
+	switch {
+	case s == "":
+		problem = "it is empty"
+	case !strings.HasPrefix(s, "."):
+		problem = fmt.Sprintf("it does not start with a dot; write %q", "."+strings.TrimLeft(s, "*"))
+	case len(s) > maxExtensionLen:
+		problem = fmt.Sprintf("it is %d characters long; IIS file extensions here are at most %d", len(s), maxExtensionLen)
+	case strings.ContainsAny(s, "*?"):
+		problem = "wildcards are not extensions: request filtering matches one extension per entry"
+	case !extensionPattern.MatchString(s):
+		problem = "it holds characters that cannot be part of a file extension (spaces, quotes, < > & / \\ : | or non-ASCII), or it ends with a dot"
+	}
+	if problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid file extension",
+			fmt.Sprintf("extension = %q: %s. An extension %s.", s, problem, v.Description(context.Background())))
+	}
+}
+
+type locationValidator struct{}
+
+func (locationValidator) Description(context.Context) string {
+	return `"" for the server, or an IIS path such as "Default Web Site/SMS_DP_SMSPKG$": site and folder names separated by "/", without a leading or trailing "/"`
+}
+func (v locationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v locationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	if s == "" {
+		return
+	}
+	var problem string
+	switch {
+	case len(s) > 1024:
+		problem = "it is longer than 1024 characters"
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
+		problem = fmt.Sprintf("it starts or ends with \"/\"; write %q", strings.Trim(s, "/"))
+	case strings.TrimSpace(s) != s:
+		problem = "it starts or ends with white space"
+	case strings.ContainsAny(s, "\\\"<>|*?"):
+		problem = "it holds a character IIS does not allow in site or folder names (\\ \" < > | * ?); separate names with \"/\""
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		problem = "it holds a control character"
+	default:
+		for _, seg := range strings.Split(s, "/") {
+			if seg == "" || seg == "." || seg == ".." {
+				problem = fmt.Sprintf("it has an empty, \".\" or \"..\" segment (%q); IIS location paths name sites and folders literally", seg)
+				break
+			}
+		}
+	}
+	if problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid location",
+			fmt.Sprintf("location = %q: %s. A location is %s.", s, problem, v.Description(context.Background())))
+	}
+}
