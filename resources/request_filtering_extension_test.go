@@ -36,7 +36,7 @@ resource "iis_request_filtering_extension" "test" {
 // fileChanged asserts the file differs from before by exactly these lines.
 func fileChanged(t *testing.T, tg acctest.Target, before []byte, removed, added []string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		r, a := acctest.LineDiff(before, tg.Read(t))
+		r, a := testfixtures.LineDiff(before, tg.Read(t))
 		if strings.Join(r, "") != strings.Join(removed, "") || strings.Join(a, "") != strings.Join(added, "") {
 			return fmt.Errorf("file changed by\n removed %q\n added   %q\nwant\n removed %q\n added   %q", r, a, removed, added)
 		}
@@ -48,18 +48,11 @@ func fileChanged(t *testing.T, tg acctest.Target, before []byte, removed, added 
 func restored(t *testing.T, tg acctest.Target, orig []byte) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		if now := tg.Read(t); !bytes.Equal(now, orig) {
-			r, a := acctest.LineDiff(orig, now)
+			r, a := testfixtures.LineDiff(orig, now)
 			return fmt.Errorf("destroy did not restore the original bytes: removed %q added %q", r, a)
 		}
 		return nil
 	}
-}
-
-func crlf(lines ...string) []string {
-	for i := range lines {
-		lines[i] += "\r\n"
-	}
-	return lines
 }
 
 // TestAccExtension_KB2508665 is the problem the provider exists for: .config
@@ -86,7 +79,7 @@ func TestAccExtension_KB2508665(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("allowed"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("location"), knownvalue.StringExact("")),
 				},
-				Check: fileChanged(t, tg, orig, crlf(denied), crlf(allowed)),
+				Check: fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 			},
 			{
 				// The next plan is empty.
@@ -102,7 +95,7 @@ func TestAccExtension_KB2508665(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
-				Check: fileChanged(t, tg, orig, crlf(denied), crlf(allowed)),
+				Check: fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 			},
 			{
 				// In-place update.
@@ -142,8 +135,8 @@ func TestAccExtension_lifecycle(t *testing.T) {
 					}
 					if tg.Simulated() {
 						return fileChanged(t, tg, orig,
-							crlf(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true" />`),
-							crlf(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
+							testfixtures.CRLF(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true" />`),
+							testfixtures.CRLF(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
 								`                    <add fileExtension=".tfacc" allowed="false" />`,
 								`                </fileExtensions>`))(s)
 					}
@@ -202,7 +195,7 @@ func TestAccExtension_location(t *testing.T) {
 					if !tg.Simulated() {
 						return nil
 					}
-					return fileChanged(t, tg, orig, nil, crlf(
+					return fileChanged(t, tg, orig, nil, testfixtures.CRLF(
 						`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
 						`        <system.webServer>`,
 						`            <security>`,

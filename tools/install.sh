@@ -17,26 +17,27 @@ bin="$root/.tools/bin"
 cache="${IIS_TOOLS_CACHE:-$HOME/.cache/terraform-provider-iis}"
 mkdir -p "$bin" "$cache"
 
-# have NAME VERSION CHECK...: true when $bin/NAME answers CHECK with VERSION in it.
+# have NAME MODULE VERSION: true when $bin/NAME was built from MODULE at VERSION
+# (read from the build info Go embeds; the tools print "dev" themselves).
 have() {
-  local name=$1 version=$2; shift 2
-  [ -x "$bin/$name" ] && "$bin/$name" "$@" 2>/dev/null | grep -q "$version"
+  [ -x "$bin/$1" ] && go version -m "$bin/$1" 2>/dev/null | grep -qE "^\s+mod\s+$2\s+v$3\s"
 }
 
-# install NAME VERSION MODULE@VERSION CHECK...
+# install NAME MODULE VERSION PACKAGE
 install() {
-  local name=$1 version=$2 module=$3; shift 3
-  if have "$name" "$version" "$@"; then
+  local name=$1 module=$2 version=$3 pkg=$4
+  if have "$name" "$module" "$version"; then
+    [ -x "$cache/$name-$version" ] || cp "$bin/$name" "$cache/$name-$version"
     return
   fi
   if [ -x "$cache/$name-$version" ]; then
     cp "$cache/$name-$version" "$bin/$name"
-    have "$name" "$version" "$@" && { echo "tools: $name $version from $cache"; return; }
+    have "$name" "$module" "$version" && { echo "tools: $name $version from $cache"; return; }
   fi
-  echo "tools: building $name $version from the Go module proxy (a few minutes the first time)..."
+  echo "tools: building $name $version from the Go module proxy (about 6 minutes the first time on 2 cores)..."
   local start=$SECONDS
-  (cd "$root" && GOBIN="$bin" GOFLAGS=-mod=mod go install "$module")
-  have "$name" "$version" "$@" || { echo "tools: $name did not report version $version" >&2; exit 1; }
+  (cd "$bin" && GOBIN="$bin" go install "$pkg@v$version")
+  have "$name" "$module" "$version" || { echo "tools: $name is not $module v$version after the build" >&2; exit 1; }
   cp "$bin/$name" "$cache/$name-$version.tmp.$$" && mv "$cache/$name-$version.tmp.$$" "$cache/$name-$version"
   echo "tools: $name $version built in $((SECONDS - start)) s"
 }
@@ -46,10 +47,9 @@ want=("$@")
 for t in "${want[@]}"; do
   case $t in
     terraform)
-      # TF_CLI_CONFIG_FILE may name a missing file on this machine; version needs none.
-      TF_CLI_CONFIG_FILE=/dev/null install terraform "v$TERRAFORM_VERSION" "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" version ;;
+      install terraform github.com/hashicorp/terraform "$TERRAFORM_VERSION" github.com/hashicorp/terraform ;;
     tfplugindocs)
-      install tfplugindocs "$TFPLUGINDOCS_VERSION" "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v$TFPLUGINDOCS_VERSION" --version ;;
+      install tfplugindocs github.com/hashicorp/terraform-plugin-docs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     *) echo "tools: unknown tool $t" >&2; exit 2 ;;
   esac
 done

@@ -191,20 +191,6 @@ func (w *windowsTarget) Write(t testing.TB, b []byte) {
 	}
 }
 
-// LineDiff strips the lines two files share at the start and the end and
-// returns the rest of each: the lines a change removed and added.
-func LineDiff(a, b []byte) (removed, added []string) {
-	al := strings.SplitAfter(string(a), "\n")
-	bl := strings.SplitAfter(string(b), "\n")
-	for len(al) > 0 && len(bl) > 0 && al[0] == bl[0] {
-		al, bl = al[1:], bl[1:]
-	}
-	for len(al) > 0 && len(bl) > 0 && al[len(al)-1] == bl[len(bl)-1] {
-		al, bl = al[:len(al)-1], bl[:len(bl)-1]
-	}
-	return al, bl
-}
-
 // Phrase matches text as Terraform prints it in a diagnostic, which wraps
 // long lines: every run of spaces in text matches any white space.
 func Phrase(text string) *regexp.Regexp {

@@ -17,20 +17,6 @@ const (
 
 func fixture(t testing.TB, name string) []byte { return testfixtures.Read(t, name) }
 
-// lineDiff strips the lines two files share at the start and at the end and
-// returns what is left of each: the lines an edit removed and added.
-func lineDiff(a, b []byte) (removed, added []string) {
-	al := strings.SplitAfter(string(a), "\n")
-	bl := strings.SplitAfter(string(b), "\n")
-	for len(al) > 0 && len(bl) > 0 && al[0] == bl[0] {
-		al, bl = al[1:], bl[1:]
-	}
-	for len(al) > 0 && len(bl) > 0 && al[len(al)-1] == bl[len(bl)-1] {
-		al, bl = al[:len(al)-1], bl[:len(bl)-1]
-	}
-	return al, bl
-}
-
 func mustParse(t testing.TB, b []byte) *Doc {
 	t.Helper()
 	d, err := Parse(b)
@@ -38,14 +24,6 @@ func mustParse(t testing.TB, b []byte) *Doc {
 		t.Fatalf("Parse: %v", err)
 	}
 	return d
-}
-
-func crlf(lines ...string) []string {
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = l + "\r\n"
-	}
-	return out
 }
 
 func equalLines(t *testing.T, what string, got, want []string) {
@@ -67,31 +45,31 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 	}{
 		{
 			name: "adopt .config at server scope (KB2508665)", file: fixtureASPNET, ext: ".config", allowed: true,
-			removed: crlf(`                    <add fileExtension=".config" allowed="false" />`),
-			added:   crlf(`                    <add fileExtension=".config" allowed="true" />`),
+			removed: testfixtures.CRLF(`                    <add fileExtension=".config" allowed="false" />`),
+			added:   testfixtures.CRLF(`                    <add fileExtension=".config" allowed="true" />`),
 			own:     Ownership{Adopted: true, PreviousAllowed: ptr("false")},
 		},
 		{
 			name: "adopt case-insensitively", file: fixtureASPNET, ext: ".MDB", allowed: true,
-			removed: crlf(`                    <add fileExtension=".mdb" allowed="false" />`),
-			added:   crlf(`                    <add fileExtension=".mdb" allowed="true" />`),
+			removed: testfixtures.CRLF(`                    <add fileExtension=".mdb" allowed="false" />`),
+			added:   testfixtures.CRLF(`                    <add fileExtension=".mdb" allowed="true" />`),
 			own:     Ownership{Adopted: true, PreviousAllowed: ptr("false")},
 		},
 		{
 			name: "add into a self-closing fileExtensions", file: fixtureBase, ext: ".config", allowed: true,
-			removed: crlf(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true" />`),
-			added: crlf(
+			removed: testfixtures.CRLF(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true" />`),
+			added: testfixtures.CRLF(
 				`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
 				`                    <add fileExtension=".config" allowed="true" />`,
 				`                </fileExtensions>`),
 		},
 		{
 			name: "add after the last entry", file: fixtureASPNET, ext: ".nupkg", allowed: false,
-			added: crlf(`                    <add fileExtension=".nupkg" allowed="false" />`),
+			added: testfixtures.CRLF(`                    <add fileExtension=".nupkg" allowed="false" />`),
 		},
 		{
 			name: "existing location without request filtering", file: fixtureBase, location: "Default Web Site", ext: ".config", allowed: true,
-			added: crlf(
+			added: testfixtures.CRLF(
 				`            <security>`,
 				`                <requestFiltering>`,
 				`                    <fileExtensions>`,
@@ -103,7 +81,7 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 		{
 			name: "new location under a parent with the entry: remove before add", file: fixtureASPNET,
 			location: "Default Web Site/SMS_DP_SMSPKG$", ext: ".config", allowed: true,
-			added: crlf(
+			added: testfixtures.CRLF(
 				`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
 				`        <system.webServer>`,
 				`            <security>`,
@@ -121,7 +99,7 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 		{
 			name: "new location, nothing inherited: no remove", file: fixtureBase,
 			location: "Default Web Site/SMS_DP_SMSPKG$", ext: ".config", allowed: true,
-			added: crlf(
+			added: testfixtures.CRLF(
 				`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
 				`        <system.webServer>`,
 				`            <security>`,
@@ -142,7 +120,7 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatalf("create: %v", err)
 			}
-			removed, added := lineDiff(orig, out)
+			removed, added := testfixtures.LineDiff(orig, out)
 			equalLines(t, "removed lines", removed, tc.removed)
 			equalLines(t, "added lines", added, tc.added)
 			if !ownEqual(own, tc.own) {
@@ -157,7 +135,7 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 				t.Fatalf("delete: %v", err)
 			}
 			if !bytes.Equal(back, orig) {
-				r, a := lineDiff(orig, back)
+				r, a := testfixtures.LineDiff(orig, back)
 				t.Fatalf("delete did not restore the original bytes: removed %q added %q", r, a)
 			}
 		})
@@ -188,7 +166,7 @@ func TestFileStylePreserved(t *testing.T) {
 			"                <fileExtensions allowUnlisted=\"true\" applyToWebDAV=\"true\">\n",
 			"                    <add fileExtension=\".config\" allowed=\"true\" />\n",
 			"                </fileExtensions>\n"}},
-		{"BOM", bom, crlf(
+		{"BOM", bom, testfixtures.CRLF(
 			`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
 			`                    <add fileExtension=".config" allowed="true" />`,
 			`                </fileExtensions>`)},
@@ -203,7 +181,7 @@ func TestFileStylePreserved(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, added := lineDiff(tc.in, out)
+			_, added := testfixtures.LineDiff(tc.in, out)
 			equalLines(t, "added lines", added, tc.added)
 			if bytes.HasPrefix(tc.in, utf8BOM) != bytes.HasPrefix(out, utf8BOM) {
 				t.Error("BOM not preserved")
@@ -236,8 +214,8 @@ func TestScopeRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, added := lineDiff(in, out)
-		equalLines(t, "added", added, crlf(`                    <add fileExtension=".config" allowed="true" />`))
+		_, added := testfixtures.LineDiff(in, out)
+		equalLines(t, "added", added, testfixtures.CRLF(`                    <add fileExtension=".config" allowed="true" />`))
 		if i, j := bytes.Index(out, []byte("<clear />")), bytes.Index(out, []byte(`<add fileExtension=".config"`)); i < 0 || j < i {
 			t.Error("entry is not after <clear />")
 		}
@@ -257,7 +235,7 @@ func TestScopeRules(t *testing.T) {
 		}
 		back, err := mustParse(t, out).DeleteFileExtension("Default Web Site", ".config", own)
 		if err != nil || !bytes.Equal(back, in) {
-			r, a := lineDiff(in, back)
+			r, a := testfixtures.LineDiff(in, back)
 			t.Fatalf("delete did not restore the bytes (err %v): %q %q", err, r, a)
 		}
 	})
@@ -272,8 +250,8 @@ func TestScopeRules(t *testing.T) {
 		if err != nil || own.PreviousAllowed != nil || !own.Adopted {
 			t.Fatalf("create: %+v %v", own, err)
 		}
-		_, added := lineDiff(in, out)
-		equalLines(t, "added", added, crlf(`                    <add fileExtension=".config" allowed="false" />`))
+		_, added := testfixtures.LineDiff(in, out)
+		equalLines(t, "added", added, testfixtures.CRLF(`                    <add fileExtension=".config" allowed="false" />`))
 		back, err := mustParse(t, out).DeleteFileExtension("", ".config", own)
 		if err != nil || !bytes.Equal(back, in) {
 			t.Fatalf("delete did not restore the bytes (err %v)", err)
@@ -294,9 +272,9 @@ func TestScopeRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, a := lineDiff(out, out2)
-		equalLines(t, "removed", r, crlf(`                    <add fileExtension=".config" allowed="true" />`))
-		equalLines(t, "added", a, crlf(`                    <add fileExtension=".config" allowed="false" />`))
+		r, a := testfixtures.LineDiff(out, out2)
+		equalLines(t, "removed", r, testfixtures.CRLF(`                    <add fileExtension=".config" allowed="true" />`))
+		equalLines(t, "added", a, testfixtures.CRLF(`                    <add fileExtension=".config" allowed="false" />`))
 		back, err := mustParse(t, out2).DeleteFileExtension("", ".config", own)
 		if err != nil || !bytes.Equal(back, base) {
 			t.Fatalf("delete did not restore the bytes (err %v)", err)

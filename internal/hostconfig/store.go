@@ -139,3 +139,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Path is the file's path as configured.
+func (s *Store) Path() string { return s.path }

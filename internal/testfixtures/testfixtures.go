@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +76,27 @@ func Copy(t testing.TB, name, dir string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// LineDiff strips the lines two files share at the start and the end and
+// returns the rest of each: the lines a change removed and added.
+func LineDiff(a, b []byte) (removed, added []string) {
+	al := strings.SplitAfter(string(a), "\n")
+	bl := strings.SplitAfter(string(b), "\n")
+	for len(al) > 0 && len(bl) > 0 && al[0] == bl[0] {
+		al, bl = al[1:], bl[1:]
+	}
+	for len(al) > 0 && len(bl) > 0 && al[len(al)-1] == bl[len(bl)-1] {
+		al, bl = al[:len(al)-1], bl[:len(bl)-1]
+	}
+	return al, bl
+}
+
+// CRLF ends each line with CRLF, as the fixtures do.
+func CRLF(lines ...string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l + "\r\n"
+	}
+	return out
 }

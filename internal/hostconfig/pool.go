@@ -1,0 +1,46 @@
+package hostconfig
+
+import (
+	"sync"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
+)
+
+// Dialer makes the Runner for a host. It is called once per host per provider
+// process; its error should tell the user which setting to fix.
+type Dialer func(host string) (remotefile.Runner, error)
+
+// Pool hands out one Store per host, so that every resource on a host shares
+// its lock and connection.
+type Pool struct {
+	dial        Dialer
+	path        string
+	keepBackups int
+
+	mu     sync.Mutex
+	stores map[string]*Store
+}
+
+// NewPool returns a Pool that edits path on each host.
+func NewPool(dial Dialer, path string, keepBackups int) *Pool {
+	return &Pool{dial: dial, path: path, keepBackups: keepBackups, stores: map[string]*Store{}}
+}
+
+// Path is the configured file path, as the user wrote it.
+func (p *Pool) Path() string { return p.path }
+
+// Store returns the Store for host, dialling it on first use.
+func (p *Pool) Store(host string) (*Store, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.stores[host]; ok {
+		return s, nil
+	}
+	r, err := p.dial(host)
+	if err != nil {
+		return nil, err
+	}
+	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups}, host, p.path)
+	p.stores[host] = s
+	return s, nil
+}
