@@ -8,6 +8,7 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
+	"github.com/dp-tools/terraform-provider-iis/resources"
 )
 
 // dialer turns the provider settings into WinRM clients. Missing connection
@@ -36,9 +37,16 @@ func (s settings) dialer() hostconfig.Dialer {
 		if s.caCert != "" {
 			ca = []byte(s.caCert)
 		}
+		name, port, err := resources.SplitHostPort(host)
+		if err != nil {
+			return nil, fmt.Errorf("host %q: %w", host, err)
+		}
+		if port == 0 {
+			port = s.port
+		}
 		c, err := winrmclient.New(winrmclient.Config{
-			Host:             host,
-			Port:             s.port,
+			Host:             name,
+			Port:             port,
 			HTTPS:            s.https,
 			Insecure:         s.insecure,
 			CACert:           ca,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 )
@@ -30,8 +31,13 @@ func configure(data any, diags *diag.Diagnostics) *ProviderData {
 	return pd
 }
 
-// store returns the Store of the provider's host.
-func (pd *ProviderData) store() (*hostconfig.Store, string, error) {
-	s, err := pd.Pool.Store(pd.DefaultHost)
-	return s, pd.DefaultHost, err
+// store returns the Store of a resource's host: its own host argument when
+// set, the provider's otherwise. The name returned is for messages.
+func (pd *ProviderData) store(host types.String) (*hostconfig.Store, string, error) {
+	h := host.ValueString()
+	if h == "" {
+		h = pd.DefaultHost
+	}
+	s, err := pd.Pool.Store(h)
+	return s, h, err
 }

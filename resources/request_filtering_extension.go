@@ -43,6 +43,7 @@ type extensionModel struct {
 	Extension types.String `tfsdk:"extension"`
 	Allowed   types.Bool   `tfsdk:"allowed"`
 	Location  types.String `tfsdk:"location"`
+	Host      types.String `tfsdk:"host"`
 }
 
 func (r *RequestFilteringExtension) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -56,7 +57,7 @@ func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaR
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "`extension` for the server scope, `location|extension` otherwise: the import ID.",
+				MarkdownDescription: "The import ID: `extension` for the server scope, `location|extension` for a location, and `host|location|extension` when `host` is set.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"extension": schema.StringAttribute{
@@ -79,6 +80,7 @@ func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaR
 				Validators:    []validator.String{locationValidator{}},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
+			"host": hostAttribute(),
 		},
 	}
 }
@@ -95,11 +97,16 @@ func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.Co
 	r.data = configure(req.ProviderData, &resp.Diagnostics)
 }
 
-func extensionID(location, ext string) string {
-	if location == "" {
-		return ext
+// extensionID is the import format: [host|]location|extension, with the
+// location left out too for a server-scope rule on the provider's host.
+func extensionID(host, location, ext string) string {
+	switch {
+	case host != "":
+		return host + "|" + location + "|" + ext
+	case location != "":
+		return location + "|" + ext
 	}
-	return location + "|" + ext
+	return ext
 }
 
 // where names the rule for messages: `.config at the server scope of dp01`.
@@ -116,7 +123,7 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store()
+	store, host, err := r.data.store(plan.Host)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
 		return
@@ -134,7 +141,7 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 	}
 	tflog.Info(ctx, "request filtering extension created", map[string]any{"host": host, "location": loc, "extension": ext, "allowed": allowed, "adopted": own.Adopted})
 	resp.Diagnostics.Append(saveOwnership(ctx, resp.Private, own)...)
-	plan.ID = types.StringValue(extensionID(loc, ext))
+	plan.ID = types.StringValue(extensionID(plan.Host.ValueString(), loc, ext))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
@@ -144,7 +151,7 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store()
+	store, host, err := r.data.store(state.Host)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
 		return
@@ -170,7 +177,7 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 	}
 	state.Allowed = types.BoolValue(rule.Allowed)
 	if state.ID.IsNull() || state.ID.ValueString() == "" {
-		state.ID = types.StringValue(extensionID(loc, state.Extension.ValueString()))
+		state.ID = types.StringValue(extensionID(state.Host.ValueString(), loc, state.Extension.ValueString()))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
@@ -181,7 +188,7 @@ func (r *RequestFilteringExtension) Update(ctx context.Context, req resource.Upd
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store()
+	store, host, err := r.data.store(plan.Host)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
 		return
@@ -211,7 +218,7 @@ func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store()
+	store, host, err := r.data.store(state.Host)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
 		return
@@ -224,20 +231,22 @@ func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.Del
 	}
 }
 
-// ImportState takes `extension` or `location|extension`.
+// ImportState takes `extension`, `location|extension` or
+// `host|location|extension` (the resource's id).
 func (r *RequestFilteringExtension) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	loc, ext := "", req.ID
-	if i := strings.LastIndex(req.ID, "|"); i >= 0 {
-		loc, ext = req.ID[:i], req.ID[i+1:]
-	}
-	if !strings.HasPrefix(ext, ".") || strings.Contains(loc, "|") {
+	host, loc, ext, ok := splitImportID(req.ID)
+	if !ok || !strings.HasPrefix(ext, ".") {
 		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("%q: use the extension (\".config\") for the server scope, or \"location|extension\" (\"Default Web Site/SMS_DP_SMSPKG$|.config\").", req.ID))
+			fmt.Sprintf("%q: use the extension (\".config\") for the server scope, \"location|extension\" (\"Default Web Site/SMS_DP_SMSPKG$|.config\"), "+
+				"or \"host|location|extension\" (\"dp01.corp.example||.config\") for a resource with its own host.", req.ID))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("extension"), ext)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), extensionID(loc, ext))...)
+	if host != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), extensionID(host, loc, ext))...)
 }
 
 // privateState is the part of resource.CreateResponse.Private and friends

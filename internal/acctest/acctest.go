@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
@@ -69,9 +70,20 @@ type SimTarget struct {
 	file string
 }
 
+// SimOptions vary a simulated DP.
+type SimOptions struct {
+	TLS bool // serve HTTPS with a self-signed certificate; the provider block trusts it through ca_cert
+}
+
 // NewSimTarget starts a simulator on a copy of fixture (or of the given
 // bytes, when content is not nil).
 func NewSimTarget(t testing.TB, fixture string, content []byte) *SimTarget {
+	t.Helper()
+	return NewSimTargetWith(t, fixture, content, SimOptions{})
+}
+
+// NewSimTargetWith is NewSimTarget with options.
+func NewSimTargetWith(t testing.TB, fixture string, content []byte, o SimOptions) *SimTarget {
 	t.Helper()
 	dir := t.TempDir()
 	file := testfixtures.Copy(t, fixture, dir)
@@ -80,7 +92,7 @@ func NewSimTarget(t testing.TB, fixture string, content []byte) *SimTarget {
 			t.Fatal(err)
 		}
 	}
-	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "tf-acc", Password: "acc-Passw0rd!"})
+	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "tf-acc", Password: "acc-Passw0rd!", TLS: o.TLS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +101,21 @@ func NewSimTarget(t testing.TB, fixture string, content []byte) *SimTarget {
 }
 
 func (s *SimTarget) ProviderBlock() string {
+	if s.Sim.CACertPEM != nil {
+		return fmt.Sprintf(`
+provider "iis" {
+  host     = "127.0.0.1"
+  port     = %d
+  https    = true
+  ca_cert  = <<-PEM
+%s  PEM
+  auth     = "basic"
+  username = "tf-acc"
+  password = "acc-Passw0rd!"
+  timeout  = "30s"
+}
+`, s.Sim.Addr.Port, s.Sim.CACertPEM)
+	}
 	return fmt.Sprintf(`
 provider "iis" {
   host              = "127.0.0.1"
@@ -102,9 +129,12 @@ provider "iis" {
 `, s.Sim.Addr.Port)
 }
 
-func (s *SimTarget) Host() string    { return "127.0.0.1" }
-func (s *SimTarget) Path() string    { return dpsim.ConfigDir + `\applicationHost.config` }
-func (s *SimTarget) Simulated() bool { return true }
+func (s *SimTarget) Host() string { return "127.0.0.1" }
+
+// HostPort is the value of a resource's host argument that reaches this DP.
+func (s *SimTarget) HostPort() string { return s.Sim.Addr.String() }
+func (s *SimTarget) Path() string     { return dpsim.ConfigDir + `\applicationHost.config` }
+func (s *SimTarget) Simulated() bool  { return true }
 
 // File is the local path of the served file.
 func (s *SimTarget) File() string { return s.file }
@@ -208,4 +238,13 @@ func Phrases(texts ...string) *regexp.Regexp {
 		res = append(res, strings.TrimPrefix(Phrase(t).String(), "(?s)"))
 	}
 	return regexp.MustCompile(`(?s)` + strings.Join(res, `.*`))
+}
+
+// Check is a state check that asserts something outside the state (the
+// file on a DP). Unlike a legacy Check function it works with for_each.
+type Check func() error
+
+// CheckState implements statecheck.StateCheck.
+func (c Check) CheckState(_ context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = c()
 }
