@@ -156,7 +156,14 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		"host": s.host, "port": s.port, "https": s.https, "auth": s.auth, "config_path": s.configPath,
 		"timeout": s.timeout.String(), "username_set": s.username != "", "password_set": s.password != "",
 	})
-	pool := hostconfig.NewPool(s.dialer(), s.configPath, s.backups)
+	// IIS_OPTIMIZATIONS=off turns off the read cache, group commit, shell
+	// reuse and compression: the naive mode `make bench` compares against.
+	opts, gzip := hostconfig.Optimized(), true
+	if strings.EqualFold(os.Getenv("IIS_OPTIMIZATIONS"), "off") {
+		opts, gzip = hostconfig.Options{}, false
+		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: no read cache, group commit, shell reuse or compression")
+	}
+	pool := hostconfig.NewPool(s.dialer(), s.configPath, s.backups, opts, gzip)
 	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host}
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 )
@@ -34,12 +35,32 @@ type Host struct {
 	configFile string // local path of the served applicationHost.config
 	seq        atomic.Uint64
 	writeLock  sync.Mutex // the write script's named mutex
+	opts       HostOptions
+}
+
+// HostOptions vary the simulated host's behaviour.
+type HostOptions struct {
+	// Validate stands in for appcmd.exe after a write: an error makes the
+	// write script put the old file back and answer "rejected". Default:
+	// apphost.Validate, IIS's own rules for request filtering.
+	Validate func(content []byte) error
+	// AfterReplace runs right after the atomic swap, before the answer is
+	// written: fault tests drop connections or stall here.
+	AfterReplace func()
 }
 
 // NewHost serves configFile as C:\Windows\System32\inetsrv\config\applicationHost.config;
 // the files the scripts create beside it (temporary files, backups) go into
 // configFile's folder.
 func NewHost(configFile string) (*Host, error) {
+	return NewHostWith(configFile, HostOptions{})
+}
+
+// NewHostWith is NewHost with options.
+func NewHostWith(configFile string, opts HostOptions) (*Host, error) {
+	if opts.Validate == nil {
+		opts.Validate = apphost.Validate
+	}
 	abs, err := filepath.Abs(configFile)
 	if err != nil {
 		return nil, err
@@ -47,7 +68,7 @@ func NewHost(configFile string) (*Host, error) {
 	if _, err := os.Stat(abs); err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
-	return &Host{configFile: abs}, nil
+	return &Host{configFile: abs, opts: opts}, nil
 }
 
 // ConfigFile is the local path of the served file.
@@ -148,7 +169,11 @@ func (h *Host) read(params []byte) (any, []byte) {
 	if err != nil {
 		return failErr(win, err), nil
 	}
-	return remotefile.ReadResult{Path: win, SHA256: remotefile.Hash(b), Size: int64(len(b))}, b
+	res := remotefile.ReadResult{Path: win, SHA256: remotefile.Hash(b), Size: int64(len(b)), Gzip: req.Gzip}
+	if req.Gzip {
+		return res, remotefile.Gzip(b)
+	}
+	return res, b
 }
 
 func (h *Host) write(params, content []byte) any {
@@ -166,6 +191,12 @@ func (h *Host) write(params, content []byte) any {
 	dir, name := filepath.Dir(target), filepath.Base(target)
 	h.removeMatching(dir, name+".tf-", ".tmp", 0)
 
+	if req.Gzip {
+		var err error
+		if content, err = remotefile.Gunzip(content); err != nil {
+			return fail(remotefile.CodeUploadCorrupt, "upload does not match its SHA-256")
+		}
+	}
 	if remotefile.Hash(content) != req.ContentSHA256 {
 		return fail(remotefile.CodeUploadCorrupt, "the uploaded content does not match its SHA-256; nothing was written")
 	}
@@ -217,6 +248,14 @@ func (h *Host) write(params, content []byte) any {
 		e := fail(remotefile.CodeConflict, "another writer replaced the file during the write; their version was put back")
 		e.Error.CurrentSHA256 = sum
 		return e
+	}
+	if h.opts.AfterReplace != nil {
+		h.opts.AfterReplace()
+	}
+	if err := h.opts.Validate(content); err != nil {
+		_ = unix.Renameat2(unix.AT_FDCWD, bak, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+		_ = os.Remove(bak)
+		return fail(remotefile.CodeRejected, fmt.Sprintf("IIS rejected the new file (appcmd list config %s): %v; the previous file was put back", strings.Join(req.ValidatePaths, ", "), err))
 	}
 	keep := req.KeepBackups
 	if keep < 0 {

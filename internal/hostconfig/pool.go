@@ -16,14 +16,17 @@ type Pool struct {
 	dial        Dialer
 	path        string
 	keepBackups int
+	opts        Options
+	gzip        bool
 
 	mu     sync.Mutex
 	stores map[string]*Store
 }
 
-// NewPool returns a Pool that edits path on each host.
-func NewPool(dial Dialer, path string, keepBackups int) *Pool {
-	return &Pool{dial: dial, path: path, keepBackups: keepBackups, stores: map[string]*Store{}}
+// NewPool returns a Pool that edits path on each host; gzip compresses the
+// file in both directions.
+func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool) *Pool {
+	return &Pool{dial: dial, path: path, keepBackups: keepBackups, opts: opts, gzip: gzip, stores: map[string]*Store{}}
 }
 
 // Path is the configured file path, as the user wrote it.
@@ -40,7 +43,7 @@ func (p *Pool) Store(host string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups}, host, p.path)
+	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups, Gzip: p.gzip}, host, p.path, p.opts)
 	p.stores[host] = s
 	return s, nil
 }

@@ -1,7 +1,13 @@
 // Package hostconfig runs read-modify-write cycles on one host's
 // applicationHost.config: it serialises them within the provider process,
-// detects writers outside it by hash, re-applies an edit on a fresh copy when
-// the file changed under it, and never writes bytes it could not parse.
+// detects writers outside it by hash, re-applies edits on a fresh copy when
+// the file changed under them, and never writes bytes it could not parse.
+//
+// It also keeps WinRM round trips at the floor the protocol allows: the file
+// is read once per host per provider process (refresh of any number of
+// resources costs one command), edits that arrive together are written
+// together (group commit), and a write starts from the cached copy, so that
+// an apply costs one command per batch unless someone else wrote meanwhile.
 package hostconfig
 
 import (
@@ -16,26 +22,91 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 )
 
+// Options tune a Store. The zero value is the naive mode: no cache, one
+// write per edit, no compression.
+type Options struct {
+	Cache       bool          // answer reads from the last copy read or written
+	GroupCommit bool          // write edits that arrive within BatchWindow together
+	BatchWindow time.Duration // how long a batch waits for more edits; default 25ms
+	Attempts    int           // re-applications after conflicts; default DefaultAttempts
+	ReadRetries int           // retries of a read after a transient error; default 3
+	RetryDelay  time.Duration // first retry delay, doubled each time; default 250ms
+}
+
+// Optimized is what the provider uses unless told otherwise.
+func Optimized() Options { return Options{Cache: true, GroupCommit: true} }
+
 // DefaultAttempts bounds how often an edit is re-applied after conflicts.
 const DefaultAttempts = 5
 
 // Edit turns the current document into the bytes to write. Returning the
-// document's own bytes means "nothing to change". It may run several times.
+// document's own bytes means "nothing to change". It may run several times
+// (after a conflict, on a fresh copy), so it must not keep state across runs
+// beyond overwriting its own results.
 type Edit func(doc *apphost.Doc) ([]byte, error)
 
 // Store is one host's applicationHost.config.
 type Store struct {
-	files    *remotefile.Client
-	host     string
-	path     string
-	attempts int
+	files *remotefile.Client
+	host  string
+	path  string
+	opts  Options
 
-	mu sync.Mutex // one read-modify-write at a time per host in this process
+	readMu sync.Mutex // one fetch at a time; the others wait for its copy
+	cache  snapshot   // guarded by readMu
+
+	commitMu sync.Mutex // one read-modify-write at a time per host in this process
+	queueMu  sync.Mutex
+	queue    []*pending
+	leading  bool // a leader is collecting the queue
+
+	statsMu sync.Mutex
+	stats   Stats
+}
+
+type snapshot struct {
+	file *remotefile.File
+	doc  *apphost.Doc
+}
+
+// Stats counts what a Store did, for tests and benchmarks.
+type Stats struct {
+	Reads, CacheHits, Writes, Conflicts, Edits, ReadRetries int
 }
 
 // New returns a Store for path on the host files talks to.
-func New(files *remotefile.Client, host, path string) *Store {
-	return &Store{files: files, host: host, path: path, attempts: DefaultAttempts}
+func New(files *remotefile.Client, host, path string, opts Options) *Store {
+	if opts.BatchWindow <= 0 {
+		opts.BatchWindow = 25 * time.Millisecond
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = DefaultAttempts
+	}
+	if opts.ReadRetries < 0 {
+		opts.ReadRetries = 0
+	} else if opts.ReadRetries == 0 {
+		opts.ReadRetries = 3
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 250 * time.Millisecond
+	}
+	return &Store{files: files, host: host, path: path, opts: opts}
+}
+
+// Path is the file's path as configured.
+func (s *Store) Path() string { return s.path }
+
+// Stats returns the counters so far.
+func (s *Store) Stats() Stats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.stats
+}
+
+func (s *Store) count(f func(*Stats)) {
+	s.statsMu.Lock()
+	f(&s.stats)
+	s.statsMu.Unlock()
 }
 
 // FileError is a problem with the file's content: it names the host, the
@@ -51,81 +122,228 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
-// Read returns the file as it is now.
+// Read returns the file: the copy this process last read or wrote when the
+// cache is on, so a refresh of many resources costs one command per host.
 func (s *Store) Read(ctx context.Context) (*apphost.Doc, error) {
-	doc, _, err := s.read(ctx)
-	return doc, err
+	snap, err := s.current(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return snap.doc, nil
 }
 
-func (s *Store) read(ctx context.Context) (*apphost.Doc, *remotefile.File, error) {
-	f, err := s.files.Read(ctx, s.path)
+// current returns the cached snapshot, or fetches one (fresh forces a fetch).
+func (s *Store) current(ctx context.Context, fresh bool) (snapshot, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if s.opts.Cache && !fresh && s.cache.doc != nil {
+		s.count(func(st *Stats) { st.CacheHits++ })
+		return s.cache, nil
+	}
+	f, err := s.fetch(ctx)
 	if err != nil {
-		return nil, nil, err
+		return snapshot{}, err
 	}
 	doc, err := apphost.Parse(f.Content)
 	if err != nil {
-		return nil, nil, &FileError{Host: s.host, Path: f.Path, Err: err}
+		return snapshot{}, &FileError{Host: s.host, Path: f.Path, Err: err}
 	}
-	return doc, f, nil
+	snap := snapshot{file: f, doc: doc}
+	if s.opts.Cache {
+		s.cache = snap
+	}
+	return snap, nil
+}
+
+// remember records a file this process wrote as the current copy.
+func (s *Store) remember(snap snapshot) {
+	if !s.opts.Cache {
+		return
+	}
+	s.readMu.Lock()
+	s.cache = snap
+	s.readMu.Unlock()
+}
+
+// fetch reads the file, retrying with backoff when the failure is transient
+// (a dropped connection, a timeout, a busy host). Reading twice is harmless.
+func (s *Store) fetch(ctx context.Context) (*remotefile.File, error) {
+	delay := s.opts.RetryDelay
+	for attempt := 0; ; attempt++ {
+		s.count(func(st *Stats) { st.Reads++ })
+		f, err := s.files.Read(ctx, s.path)
+		if err == nil || attempt >= s.opts.ReadRetries || !Transient(err) || ctx.Err() != nil {
+			return f, err
+		}
+		s.count(func(st *Stats) { st.ReadRetries++ })
+		if err := sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+		delay *= 2
+	}
+}
+
+// Transient reports whether an error may go away on its own: a transport
+// error that says so (Temporary() bool), or a busy write lock on the host.
+func Transient(err error) bool {
+	if remotefile.IsCode(err, remotefile.CodeBusy) {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+type pending struct {
+	edit Edit
+	done chan result
+}
+
+type result struct {
+	doc *apphost.Doc
+	err error
 }
 
 // Update applies edit to the current file and replaces it, re-reading and
-// re-applying when another writer got there first. It returns the document
-// now on the host.
+// re-applying when another writer got there first. With group commit, edits
+// that arrive while a batch is forming are applied in order to one copy and
+// written once; each caller gets its own edit's error. It returns the
+// document now on the host.
 func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	p := &pending{edit: edit, done: make(chan result, 1)}
+	if !s.opts.GroupCommit {
+		s.commitMu.Lock()
+		s.commit(ctx, []*pending{p})
+		s.commitMu.Unlock()
+		r := <-p.done
+		return r.doc, r.err
+	}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, p)
+	lead := !s.leading
+	s.leading = true
+	s.queueMu.Unlock()
+	if lead {
+		// Let the other edits of this apply arrive, then wait for the host's
+		// turn; whatever queued up by then is this batch.
+		_ = sleep(ctx, s.opts.BatchWindow)
+		s.commitMu.Lock()
+		s.queueMu.Lock()
+		batch := s.queue
+		s.queue, s.leading = nil, false
+		s.queueMu.Unlock()
+		s.commit(ctx, batch)
+		s.commitMu.Unlock()
+	}
+	select {
+	case r := <-p.done:
+		return r.doc, r.err
+	case <-ctx.Done():
+		// The batch goes on without us; its result for this edit is lost
+		// only to this caller, who reports the cancellation.
+		return nil, ctx.Err()
+	}
+}
+
+// commit runs one read-modify-write for a batch and answers every edit.
+func (s *Store) commit(ctx context.Context, batch []*pending) {
+	s.count(func(st *Stats) { st.Edits += len(batch) })
+	fresh := false
 	for attempt := 1; ; attempt++ {
-		doc, f, err := s.read(ctx)
+		snap, err := s.current(ctx, fresh)
 		if err != nil {
-			return nil, err
+			answerAll(batch, nil, err)
+			return
 		}
-		out, err := edit(doc)
-		if err != nil {
-			return nil, &FileError{Host: s.host, Path: f.Path, Err: err}
+		doc, errs := s.apply(snap, batch)
+		if bytes.Equal(doc.Bytes(), snap.file.Content) {
+			answer(batch, doc, errs)
+			return
 		}
-		if bytes.Equal(out, f.Content) {
-			return doc, nil
-		}
-		next, err := apphost.Parse(out)
-		if err != nil { // the editor re-parses too; this is the last gate before the host
-			return nil, &FileError{Host: s.host, Path: f.Path, Err: fmt.Errorf("internal error: the edited file would not parse: %w", err)}
-		}
-		_, err = s.files.Write(ctx, s.path, f.SHA256, out)
+		s.count(func(st *Stats) { st.Writes++ })
+		_, err = s.files.Write(ctx, s.path, snap.file.SHA256, doc.Bytes())
 		var conflict *remotefile.ConflictError
 		switch {
 		case err == nil:
-			return next, nil
+			s.remember(snapshot{file: &remotefile.File{Path: snap.file.Path, SHA256: remotefile.Hash(doc.Bytes()), Content: doc.Bytes()}, doc: doc})
+			answer(batch, doc, errs)
+			return
 		case errors.As(err, &conflict):
-			if attempt >= s.attempts {
-				return nil, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", f.Path, s.host, attempt)
+			s.count(func(st *Stats) { st.Conflicts++ })
+			if attempt >= s.opts.Attempts {
+				answerAll(batch, nil, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", snap.file.Path, s.host, attempt))
+				return
 			}
-			if err := sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
-				return nil, err
+			fresh = true // the cached copy is stale: read the file again
+			if err := sleep(ctx, time.Duration(attempt)*20*time.Millisecond); err != nil {
+				answerAll(batch, nil, err)
+				return
 			}
-			continue
 		default:
-			if err := s.settle(ctx, f, out, err); err != nil {
-				return nil, err
+			settled, serr := s.settle(ctx, snap.file, doc, err)
+			if serr != nil {
+				answerAll(batch, nil, serr)
+				return
 			}
-			return next, nil
+			answer(batch, settled, errs)
+			return
 		}
+	}
+}
+
+// apply runs the batch's edits in order on one document. An edit that fails
+// is left out and gets its error; the others go on from the last good copy.
+func (s *Store) apply(snap snapshot, batch []*pending) (*apphost.Doc, []error) {
+	doc := snap.doc
+	errs := make([]error, len(batch))
+	for i, p := range batch {
+		out, err := p.edit(doc)
+		if err != nil {
+			errs[i] = &FileError{Host: s.host, Path: snap.file.Path, Err: err}
+			continue
+		}
+		if bytes.Equal(out, doc.Bytes()) {
+			continue
+		}
+		// The editor re-parses too; this is the last gate before the host.
+		next, err := apphost.Parse(out)
+		if err != nil {
+			errs[i] = &FileError{Host: s.host, Path: snap.file.Path, Err: fmt.Errorf("internal error: the edited file would not parse: %w", err)}
+			continue
+		}
+		doc = next
+	}
+	return doc, errs
+}
+
+func answer(batch []*pending, doc *apphost.Doc, errs []error) {
+	for i, p := range batch {
+		if errs[i] != nil {
+			p.done <- result{err: errs[i]}
+		} else {
+			p.done <- result{doc: doc}
+		}
+	}
+}
+
+func answerAll(batch []*pending, doc *apphost.Doc, err error) {
+	for _, p := range batch {
+		p.done <- result{doc: doc, err: err}
 	}
 }
 
 // settle finds out, after a write failed in transit, whether it took effect,
 // so the error can say so. A write is never blindly repeated.
-func (s *Store) settle(ctx context.Context, before *remotefile.File, out []byte, werr error) error {
-	now, err := s.files.Read(ctx, s.path)
+func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
+	now, err := s.current(ctx, true)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w; whether the change was applied is unknown (the file could not be read back: %v): run terraform plan to see the state of %s", werr, err, s.host)
-	case now.SHA256 == remotefile.Hash(out):
-		return nil // the replace happened; only its answer was lost
-	case now.SHA256 == before.SHA256:
-		return fmt.Errorf("%w; the change was not applied (the file is unchanged): run terraform apply again", werr)
+		return nil, fmt.Errorf("%w; whether the change was applied is unknown (the file could not be read back: %v): run terraform plan to see the state of %s", werr, err, s.host)
+	case now.file.SHA256 == remotefile.Hash(doc.Bytes()):
+		return now.doc, nil // the replace happened; only its answer was lost
+	case now.file.SHA256 == before.SHA256:
+		return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged): run terraform apply again", werr)
 	default:
-		return fmt.Errorf("%w; the change was not applied and another writer has changed the file since: run terraform apply again", werr)
+		return nil, fmt.Errorf("%w; the change was not applied and another writer has changed the file since: run terraform apply again", werr)
 	}
 }
 
@@ -139,6 +357,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
-// Path is the file's path as configured.
-func (s *Store) Path() string { return s.path }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
@@ -51,13 +52,22 @@ func (r *simRunner) RunPowerShell(_ context.Context, script string, stdin []byte
 
 func setup(t *testing.T, fixture string) (*Store, *simRunner, string) {
 	t.Helper()
+	return setupWith(t, fixture, Optimized())
+}
+
+// modes are the Store configurations every safety test runs in.
+var modes = map[string]Options{"optimized": Optimized(), "naive": {}}
+
+func setupWith(t *testing.T, fixture string, opts Options) (*Store, *simRunner, string) {
+	t.Helper()
 	file := testfixtures.Copy(t, fixture, t.TempDir())
 	h, err := dpsim.NewHost(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &simRunner{host: h}
-	return New(&remotefile.Client{Runner: r, Host: "dp01", KeepBackups: 2}, "dp01", winPath), r, file
+	opts.RetryDelay = time.Millisecond
+	return New(&remotefile.Client{Runner: r, Host: "dp01", KeepBackups: 2, Gzip: opts.Cache}, "dp01", winPath, opts), r, file
 }
 
 func allow(ext string) Edit {
@@ -91,48 +101,56 @@ func TestUpdateWritesAndKeepsBoundedBackups(t *testing.T) {
 }
 
 func TestOutsideWriterBetweenReadAndWrite(t *testing.T) {
-	s, r, file := setup(t, "applicationHost.aspnet-full.config")
-	// Like IIS Manager: an edit lands after our read, before our write.
-	var edits int
-	r.before = func(op string, _ int) error {
-		if op == remotefile.WriteScript && edits < 2 {
-			edits++
+	for mode, opts := range modes {
+		t.Run(mode, func(t *testing.T) {
+			s, r, file := setupWith(t, "applicationHost.aspnet-full.config", opts)
+			// Like IIS Manager: an edit lands after our read, before our write.
+			var edits int
+			r.before = func(op string, _ int) error {
+				if op == remotefile.WriteScript && edits < 2 {
+					edits++
+					b, _ := os.ReadFile(file)
+					b = bytes.Replace(b, []byte(`<add fileExtension=".java" allowed="false" />`), []byte(`<add fileExtension=".java" allowed="true" />`), 1)
+					b = append(b, []byte("<!-- outside edit "+string(rune('0'+edits))+" -->\r\n")...)
+					return os.WriteFile(file, b, 0o644)
+				}
+				return nil
+			}
+			if _, err := s.Update(context.Background(), allow(".config")); err != nil {
+				t.Fatal(err)
+			}
 			b, _ := os.ReadFile(file)
-			b = bytes.Replace(b, []byte(`<add fileExtension=".java" allowed="false" />`), []byte(`<add fileExtension=".java" allowed="true" />`), 1)
-			b = append(b, []byte("<!-- outside edit "+string(rune('0'+edits))+" -->\r\n")...)
-			return os.WriteFile(file, b, 0o644)
-		}
-		return nil
-	}
-	if _, err := s.Update(context.Background(), allow(".config")); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(file)
-	for _, want := range []string{`<add fileExtension=".config" allowed="true" />`, `<add fileExtension=".java" allowed="true" />`, "<!-- outside edit 2 -->"} {
-		if !bytes.Contains(b, []byte(want)) {
-			t.Errorf("lost: %s", want)
-		}
+			for _, want := range []string{`<add fileExtension=".config" allowed="true" />`, `<add fileExtension=".java" allowed="true" />`, "<!-- outside edit 2 -->"} {
+				if !bytes.Contains(b, []byte(want)) {
+					t.Errorf("lost: %s", want)
+				}
+			}
+		})
 	}
 }
 
 func TestEndlessConflictGivesUpWithoutWriting(t *testing.T) {
-	s, r, file := setup(t, "applicationHost.aspnet-full.config")
-	var n int
-	r.before = func(op string, _ int) error {
-		if op == remotefile.WriteScript {
-			n++
+	for mode, opts := range modes {
+		t.Run(mode, func(t *testing.T) {
+			s, r, file := setupWith(t, "applicationHost.aspnet-full.config", opts)
+			var n int
+			r.before = func(op string, _ int) error {
+				if op == remotefile.WriteScript {
+					n++
+					b, _ := os.ReadFile(file)
+					return os.WriteFile(file, append(b, []byte("<!-- busy -->\r\n")...), 0o644)
+				}
+				return nil
+			}
+			_, err := s.Update(context.Background(), allow(".config"))
+			if err == nil || !strings.Contains(err.Error(), "kept changing") || !strings.Contains(err.Error(), "dp01") {
+				t.Fatalf("want a conflict error naming the host, got %v", err)
+			}
 			b, _ := os.ReadFile(file)
-			return os.WriteFile(file, append(b, []byte("<!-- busy -->\r\n")...), 0o644)
-		}
-		return nil
-	}
-	_, err := s.Update(context.Background(), allow(".config"))
-	if err == nil || !strings.Contains(err.Error(), "kept changing") || !strings.Contains(err.Error(), "dp01") {
-		t.Fatalf("want a conflict error naming the host, got %v", err)
-	}
-	b, _ := os.ReadFile(file)
-	if bytes.Contains(b, []byte(`<add fileExtension=".config" allowed="true" />`)) || n != DefaultAttempts {
-		t.Fatalf("write attempts %d (want %d); our change must not be there", n, DefaultAttempts)
+			if bytes.Contains(b, []byte(`<add fileExtension=".config" allowed="true" />`)) || n != DefaultAttempts {
+				t.Fatalf("write attempts %d (want %d); our change must not be there", n, DefaultAttempts)
+			}
+		})
 	}
 }
 
@@ -147,7 +165,7 @@ func TestWriteAnswerLost(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, r, file := setup(t, "applicationHost.aspnet-full.config")
+			s, r, file := setupWith(t, "applicationHost.aspnet-full.config", Options{})
 			orig, _ := os.ReadFile(file)
 			drop := func(op string, _ int) error {
 				if op == remotefile.WriteScript {
@@ -176,24 +194,28 @@ func TestWriteAnswerLost(t *testing.T) {
 }
 
 func TestBrokenFileIsNeverWritten(t *testing.T) {
-	s, r, file := setup(t, "applicationHost.aspnet-full.config")
-	b, _ := os.ReadFile(file)
-	broken := b[:len(b)-200]
-	if err := os.WriteFile(file, broken, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var writes int
-	r.before = func(op string, _ int) error {
-		if op == remotefile.WriteScript {
-			writes++
-		}
-		return nil
-	}
-	_, err := s.Update(context.Background(), allow(".config"))
-	var fe *FileError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "dp01") || !strings.Contains(err.Error(), `C:\Windows\System32\inetsrv\config\applicationHost.config`) ||
-		!strings.Contains(err.Error(), "line ") || !strings.Contains(err.Error(), "nothing was written") || writes != 0 {
-		t.Fatalf("got %v (writes %d)", err, writes)
+	for mode, opts := range modes {
+		t.Run(mode, func(t *testing.T) {
+			s, r, file := setupWith(t, "applicationHost.aspnet-full.config", opts)
+			b, _ := os.ReadFile(file)
+			broken := b[:len(b)-200]
+			if err := os.WriteFile(file, broken, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var writes int
+			r.before = func(op string, _ int) error {
+				if op == remotefile.WriteScript {
+					writes++
+				}
+				return nil
+			}
+			_, err := s.Update(context.Background(), allow(".config"))
+			var fe *FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "dp01") || !strings.Contains(err.Error(), `C:\Windows\System32\inetsrv\config\applicationHost.config`) ||
+				!strings.Contains(err.Error(), "line ") || !strings.Contains(err.Error(), "nothing was written") || writes != 0 {
+				t.Fatalf("got %v (writes %d)", err, writes)
+			}
+		})
 	}
 }
 

@@ -1,12 +1,15 @@
 package remotefile
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -26,7 +29,14 @@ type Client struct {
 	Runner      Runner
 	Host        string // for messages
 	KeepBackups int    // backups of the target kept beside it; at least 1
+	Gzip        bool   // compress the file in both directions
+	// ValidatePaths are the IIS configuration paths the host must still read
+	// after a write (see WriteParams); nil means the server level only.
+	ValidatePaths []string
 }
+
+// ServerPath is the IIS configuration path of the server level.
+const ServerPath = "MACHINE/WEBROOT/APPHOST"
 
 // File is a file as read from the host.
 type File struct {
@@ -59,6 +69,10 @@ func (e *Error) Error() string {
 		hint = "the upload was damaged in transit; nothing was written: run terraform apply again"
 	case CodeConflict:
 		hint = "another writer changed the file; run terraform apply again"
+	case CodeRejected:
+		hint = "the change was not applied; check the entry against the IIS configuration schema, or report it if the provider wrote it"
+	case CodeBusy:
+		hint = "another Terraform run is writing the same file; nothing was written: run terraform apply again"
 	}
 	msg := fmt.Sprintf("%s %s on %s: %s", e.Op, e.Path, e.Host, e.Message)
 	if e.Err != nil {
@@ -90,9 +104,14 @@ func (e *ConflictError) Unwrap() error { return e.Op }
 // Read fetches path (which may hold %environment% variables) and its hash.
 func (c *Client) Read(ctx context.Context, path string) (*File, error) {
 	var res ReadResult
-	content, err := c.run(ctx, "read", path, ReadScript, ReadParams{Path: path}, nil, &res)
+	content, err := c.run(ctx, "read", path, ReadScript, ReadParams{Path: path, Gzip: c.Gzip}, nil, &res)
 	if err != nil {
 		return nil, err
+	}
+	if res.Gzip {
+		if content, err = gunzip(content); err != nil {
+			return nil, &Error{Op: "read", Host: c.Host, Path: path, Code: CodeError, Message: "the compressed content arrived damaged: " + err.Error() + "; run terraform again"}
+		}
 	}
 	if got := hash(content); got != res.SHA256 {
 		return nil, &Error{Op: "read", Host: c.Host, Path: path, Code: CodeError, Message: fmt.Sprintf("content arrived damaged (sha256 %s, host said %s); run terraform again", got, res.SHA256)}
@@ -107,9 +126,17 @@ func (c *Client) Write(ctx context.Context, path, expectedSHA string, content []
 	if keep < 1 {
 		keep = 1
 	}
-	params := WriteParams{Path: path, ExpectedSHA256: expectedSHA, ContentSHA256: hash(content), KeepBackups: keep}
+	validate := c.ValidatePaths
+	if len(validate) == 0 {
+		validate = []string{ServerPath}
+	}
+	params := WriteParams{Path: path, ExpectedSHA256: expectedSHA, ContentSHA256: hash(content), KeepBackups: keep, Gzip: c.Gzip, ValidatePaths: validate}
+	payload := content
+	if c.Gzip {
+		payload = gzipBytes(content)
+	}
 	var res WriteResult
-	if _, err := c.run(ctx, "write", path, WriteScript, params, content, &res); err != nil {
+	if _, err := c.run(ctx, "write", path, WriteScript, params, payload, &res); err != nil {
 		return nil, err
 	}
 	if res.SHA256 != params.ContentSHA256 {
@@ -156,3 +183,37 @@ func hash(b []byte) string {
 
 // Hash returns the hex SHA-256 the scripts use.
 func Hash(b []byte) string { return hash(b) }
+
+func gzipBytes(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return out.Bytes()
+}
+
+// gunzip decompresses a payload, refusing more than maxFile bytes: an
+// applicationHost.config is megabytes at most.
+func gunzip(b []byte) ([]byte, error) {
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxFile {
+		return nil, fmt.Errorf("more than %d bytes", maxFile)
+	}
+	return out, nil
+}
+
+// maxFile bounds what the provider accepts as one file.
+const maxFile = 256 << 20
+
+// Gzip and Gunzip are the payload codecs, for the simulator.
+func Gzip(b []byte) []byte { return gzipBytes(b) }
+
+// Gunzip decompresses a payload.
+func Gunzip(b []byte) ([]byte, error) { return gunzip(b) }

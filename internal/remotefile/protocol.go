@@ -18,13 +18,15 @@ import (
 // ReadParams asks ReadScript for a file.
 type ReadParams struct {
 	Path string `json:"path"` // may hold %environment% variables
+	Gzip bool   `json:"gzip"` // compress the payload
 }
 
 // ReadResult describes the file read; the payload is its content.
 type ReadResult struct {
 	Path   string `json:"path"` // expanded
 	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
+	Size   int64  `json:"size"` // uncompressed
+	Gzip   bool   `json:"gzip"` // the payload is gzip-compressed
 }
 
 // WriteParams asks WriteScript to replace a file that must still have
@@ -34,6 +36,11 @@ type WriteParams struct {
 	ExpectedSHA256 string `json:"expected_sha256"`
 	ContentSHA256  string `json:"content_sha256"`
 	KeepBackups    int    `json:"keep_backups"`
+	Gzip           bool   `json:"gzip"` // the payload is gzip-compressed
+	// ValidatePaths are IIS configuration paths ("MACHINE/WEBROOT/APPHOST",
+	// "Default Web Site/app") at which IIS must still read the request
+	// filtering section after the replace; otherwise the old file goes back.
+	ValidatePaths []string `json:"validate_paths"`
 }
 
 // WriteResult reports a completed replace.
@@ -58,6 +65,7 @@ const (
 	CodeNot64Bit      = "not_64bit"
 	CodeIO            = "io"
 	CodeBusy          = "busy"
+	CodeRejected      = "rejected" // the host's validation refused the new file; the old one is back
 	CodeError         = "error"
 )
 

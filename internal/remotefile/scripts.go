@@ -20,7 +20,8 @@ $s = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64
 & $s ($l[1] | ConvertFrom-Json) $l[2].Trim()
 `
 
-// common starts every operation: strict errors, the answer format, SHA-256
+// common starts every operation (a function returning a byte[] must
+// "return ,$array": PowerShell would unroll it into an object[] otherwise): strict errors, the answer format, SHA-256
 // hex, error classification (an exception from a .NET method arrives wrapped
 // in MethodInvocationException; the inner one says what happened), and the
 // 64-bit check: a 32-bit process is redirected from System32 to SysWOW64 and
@@ -29,6 +30,8 @@ const common = `param($req, $payload)
 $ErrorActionPreference = 'Stop'
 function Out-Result($o, $data) { [Console]::Out.Write(($o | ConvertTo-Json -Compress) + [char]10 + $data) }
 function Get-Sha256([byte[]]$b) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($b)).Replace('-', '').ToLowerInvariant() }
+function Compress([byte[]]$b) { $m = New-Object IO.MemoryStream; $z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Compress); $z.Write($b, 0, $b.Length); $z.Close(); return ,$m.ToArray() }
+function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
 function Fail($code, $msg, $cur) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } ''; exit 1 }
 function Out-Fail($e) {
   if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
@@ -42,10 +45,13 @@ if (-not [Environment]::Is64BitProcess) { Fail 'not_64bit' 'PowerShell is 32-bit
 $path = [Environment]::ExpandEnvironmentVariables($req.path)
 `
 
-// ReadScript answers ReadResult and the file as payload.
+// ReadScript answers ReadResult and the file as payload, gzip-compressed
+// when asked: an applicationHost.config shrinks to about a tenth.
 const ReadScript = common + `try {
   $bytes = [IO.File]::ReadAllBytes($path)
-  Out-Result @{ path = $path; sha256 = (Get-Sha256 $bytes); size = $bytes.Length } ([Convert]::ToBase64String($bytes))
+  $data = $bytes
+  if ($req.gzip) { $data = Compress $bytes }
+  Out-Result @{ path = $path; sha256 = (Get-Sha256 $bytes); size = $bytes.Length; gzip = [bool]$req.gzip } ([Convert]::ToBase64String($data))
 } catch { Out-Fail $_.Exception }
 `
 
@@ -64,7 +70,10 @@ const ReadScript = common + `try {
 //  6. the backup, exactly what was replaced, is hashed: if another writer
 //     slipped in between 4 and 5, their file is put back and the answer is
 //     "conflict", so no one's edit is lost;
-//  7. backups beyond keep_backups are deleted, oldest first.
+//  7. IIS must accept the new file: appcmd.exe lists the request filtering
+//     section at every path given (IIS parses the configuration to do so);
+//     if it fails, the backup is put back and the answer is "rejected";
+//  8. backups beyond keep_backups are deleted, oldest first.
 const WriteScript = common + `$tmp = $null
 $lock = New-Object Threading.Mutex($false, ('Global\tf-iis-' + (Get-Sha256 ([Text.Encoding]::UTF8.GetBytes($path.ToLowerInvariant())))))
 try { if (-not $lock.WaitOne(60000)) { Fail 'busy' 'another Terraform write held the lock for 60 s' } } catch [Threading.AbandonedMutexException] { }
@@ -72,6 +81,7 @@ try {
   $dir = [IO.Path]::GetDirectoryName($path); $name = [IO.Path]::GetFileName($path)
   Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-*.tmp') | Remove-Item -Force -ErrorAction SilentlyContinue
   $bytes = [Convert]::FromBase64String($payload)
+  if ($req.gzip) { $bytes = Expand $bytes }
   if ((Get-Sha256 $bytes) -ne $req.content_sha256) { Fail 'upload_corrupt' 'upload does not match its SHA-256' }
   $tmp = Join-Path $dir ($name + '.tf-' + [Guid]::NewGuid().ToString('N') + '.tmp')
   [IO.File]::WriteAllBytes($tmp, $bytes)
@@ -85,6 +95,16 @@ try {
   if ($old -ne $req.expected_sha256) {
     [IO.File]::Replace($bak, $path, $null)
     Fail 'conflict' 'another writer replaced the file during the write; their version was put back' $old
+  }
+  $appcmd = Join-Path $env:windir 'System32\inetsrv\appcmd.exe'
+  if (Test-Path -LiteralPath $appcmd) {
+    foreach ($p in @($req.validate_paths)) {
+      $o = & $appcmd list config $p '-section:system.webServer/security/requestFiltering' 2>&1
+      if ($LASTEXITCODE -ne 0) {
+        [IO.File]::Replace($bak, $path, $null)
+        Fail 'rejected' ('IIS rejected the new file (appcmd list config ' + $p + '): ' + ($o -join ' ') + '; the previous file was put back')
+      }
+    }
   }
   Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending | Select-Object -Skip ([int]$req.keep_backups) | Remove-Item -Force
   Out-Result @{ sha256 = (Get-Sha256 ([IO.File]::ReadAllBytes($path))); backup = $bak } ''

@@ -24,11 +24,11 @@ func TestFramingRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	script, params, got, err := DecodeRequest(in)
-	if err != nil || script != WriteScript || string(got) != string(payload) || string(params) != `{"path":"%windir%\\x","expected_sha256":"","content_sha256":"","keep_backups":3}` {
+	if err != nil || script != WriteScript || string(got) != string(payload) || string(params) != `{"path":"%windir%\\x","expected_sha256":"","content_sha256":"","keep_backups":3,"gzip":false,"validate_paths":null}` {
 		t.Fatalf("round trip: %q %s %q %v", script[:20], params, got, err)
 	}
 	head, data, err := decodeResponse(EncodeResponse(ReadResult{Path: "p", SHA256: "s", Size: 2}, []byte("hi")))
-	if err != nil || string(head) != `{"path":"p","sha256":"s","size":2}` || string(data) != "hi" {
+	if err != nil || string(head) != `{"path":"p","sha256":"s","size":2,"gzip":false}` || string(data) != "hi" {
 		t.Fatalf("response round trip: %s %q %v", head, data, err)
 	}
 }
