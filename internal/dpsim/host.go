@@ -165,6 +165,10 @@ func (h *Host) read(params []byte) (any, []byte) {
 	if err != nil {
 		return failErr(win, err), nil
 	}
+	if req.WaitWriters { // the script's wait on the write lock
+		h.writeLock.Lock()
+		h.writeLock.Unlock() //nolint:staticcheck // an empty critical section: wait for the writer, hold nothing
+	}
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return failErr(win, err), nil

@@ -21,9 +21,14 @@ type Options struct {
 	Listen             string // address, e.g. "127.0.0.1:0"
 	Username, Password string // the Basic account WinRM accepts
 	TLS                bool   // serve HTTPS with a generated self-signed certificate
-	// Wrap, when set, wraps the WS-Management handler: tests use it to
-	// inject faults and delays per HTTP exchange.
+	// Wrap, when set, wraps the WS-Management handler (outside Faults):
+	// benchmarks use it to delay and count exchanges.
 	Wrap func(http.Handler) http.Handler
+	// Faults, when set, injects failures into exchanges; tests change its
+	// rules while the simulator runs.
+	Faults *Faults
+	// Host varies the simulated host (validation, hooks).
+	Host HostOptions
 	Logf func(format string, args ...any)
 }
 
@@ -41,7 +46,17 @@ type Sim struct {
 
 // Start serves a simulated DP until Close.
 func Start(opts Options) (*Sim, error) {
-	host, err := NewHost(opts.ConfigFile)
+	hostOpts := opts.Host
+	if opts.Faults != nil {
+		after := hostOpts.AfterReplace
+		hostOpts.AfterReplace = func() {
+			opts.Faults.markReplaced()
+			if after != nil {
+				after()
+			}
+		}
+	}
+	host, err := NewHostWith(opts.ConfigFile, hostOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +70,9 @@ func Start(opts Options) (*Sim, error) {
 		Logf:     opts.Logf,
 	})
 	var h http.Handler = ws
+	if opts.Faults != nil {
+		h = opts.Faults.wrap(h)
+	}
 	if opts.Wrap != nil {
 		h = opts.Wrap(h)
 	}

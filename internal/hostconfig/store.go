@@ -125,22 +125,23 @@ func (e *FileError) Unwrap() error { return e.Err }
 // Read returns the file: the copy this process last read or wrote when the
 // cache is on, so a refresh of many resources costs one command per host.
 func (s *Store) Read(ctx context.Context) (*apphost.Doc, error) {
-	snap, err := s.current(ctx, false)
+	snap, err := s.current(ctx, false, false)
 	if err != nil {
 		return nil, err
 	}
 	return snap.doc, nil
 }
 
-// current returns the cached snapshot, or fetches one (fresh forces a fetch).
-func (s *Store) current(ctx context.Context, fresh bool) (snapshot, error) {
+// current returns the cached snapshot, or fetches one (fresh forces a
+// fetch; settled also waits for a write in progress on the host).
+func (s *Store) current(ctx context.Context, fresh, settled bool) (snapshot, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if s.opts.Cache && !fresh && s.cache.doc != nil {
 		s.count(func(st *Stats) { st.CacheHits++ })
 		return s.cache, nil
 	}
-	f, err := s.fetch(ctx)
+	f, err := s.fetch(ctx, settled)
 	if err != nil {
 		return snapshot{}, err
 	}
@@ -167,11 +168,15 @@ func (s *Store) remember(snap snapshot) {
 
 // fetch reads the file, retrying with backoff when the failure is transient
 // (a dropped connection, a timeout, a busy host). Reading twice is harmless.
-func (s *Store) fetch(ctx context.Context) (*remotefile.File, error) {
+func (s *Store) fetch(ctx context.Context, settled bool) (*remotefile.File, error) {
 	delay := s.opts.RetryDelay
+	read := s.files.Read
+	if settled {
+		read = s.files.ReadSettled
+	}
 	for attempt := 0; ; attempt++ {
 		s.count(func(st *Stats) { st.Reads++ })
-		f, err := s.files.Read(ctx, s.path)
+		f, err := read(ctx, s.path)
 		if err == nil || attempt >= s.opts.ReadRetries || !Transient(err) || ctx.Err() != nil {
 			return f, err
 		}
@@ -249,7 +254,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 	s.count(func(st *Stats) { st.Edits += len(batch) })
 	fresh := false
 	for attempt := 1; ; attempt++ {
-		snap, err := s.current(ctx, fresh)
+		snap, err := s.current(ctx, fresh, false)
 		if err != nil {
 			answerAll(batch, nil, err)
 			return
@@ -334,7 +339,9 @@ func answerAll(batch []*pending, doc *apphost.Doc, err error) {
 // settle finds out, after a write failed in transit, whether it took effect,
 // so the error can say so. A write is never blindly repeated.
 func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
-	now, err := s.current(ctx, true)
+	// The write may still be running on the host (its answer lost, not
+	// its work): wait for the host's write lock before looking.
+	now, err := s.current(ctx, true, true)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w; whether the change was applied is unknown (the file could not be read back: %v): run terraform plan to see the state of %s", werr, err, s.host)

@@ -103,8 +103,18 @@ func (e *ConflictError) Unwrap() error { return e.Op }
 
 // Read fetches path (which may hold %environment% variables) and its hash.
 func (c *Client) Read(ctx context.Context, path string) (*File, error) {
+	return c.read(ctx, path, false)
+}
+
+// ReadSettled is Read after waiting for any write in progress on the host:
+// the way to learn whether a write whose answer was lost took effect.
+func (c *Client) ReadSettled(ctx context.Context, path string) (*File, error) {
+	return c.read(ctx, path, true)
+}
+
+func (c *Client) read(ctx context.Context, path string, waitWriters bool) (*File, error) {
 	var res ReadResult
-	content, err := c.run(ctx, "read", path, ReadScript, ReadParams{Path: path, Gzip: c.Gzip}, nil, &res)
+	content, err := c.run(ctx, "read", path, ReadScript, ReadParams{Path: path, Gzip: c.Gzip, WaitWriters: waitWriters}, nil, &res)
 	if err != nil {
 		return nil, err
 	}

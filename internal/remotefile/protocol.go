@@ -19,6 +19,8 @@ import (
 type ReadParams struct {
 	Path string `json:"path"` // may hold %environment% variables
 	Gzip bool   `json:"gzip"` // compress the payload
+	// WaitWriters waits for a write in progress on the host to finish.
+	WaitWriters bool `json:"wait_writers,omitempty"`
 }
 
 // ReadResult describes the file read; the payload is its content.

@@ -41,13 +41,21 @@ function Out-Fail($e) {
   elseif ($e -is [IO.IOException]) { $code = 'io' }
   Fail $code $e.Message
 }
+function Get-WriteLock { New-Object Threading.Mutex($false, ('Global\tf-iis-' + (Get-Sha256 ([Text.Encoding]::UTF8.GetBytes($path.ToLowerInvariant()))))) }
 if (-not [Environment]::Is64BitProcess) { Fail 'not_64bit' 'PowerShell is 32-bit; applicationHost.config is visible only to 64-bit processes' }
 $path = [Environment]::ExpandEnvironmentVariables($req.path)
 `
 
 // ReadScript answers ReadResult and the file as payload, gzip-compressed
-// when asked: an applicationHost.config shrinks to about a tenth.
+// when asked: an applicationHost.config shrinks to about a tenth. With
+// wait_writers it first waits for a write in progress (the write lock).
 const ReadScript = common + `try {
+  if ($req.wait_writers) {
+    # Asked after a write whose answer was lost: let a write still running finish first.
+    $lock = Get-WriteLock; $own = $false
+    try { $own = $lock.WaitOne(60000) } catch [Threading.AbandonedMutexException] { $own = $true }
+    if ($own) { $lock.ReleaseMutex() }
+  }
   $bytes = [IO.File]::ReadAllBytes($path)
   $data = $bytes
   if ($req.gzip) { $data = Compress $bytes }
@@ -75,7 +83,7 @@ const ReadScript = common + `try {
 //     if it fails, the backup is put back and the answer is "rejected";
 //  8. backups beyond keep_backups are deleted, oldest first.
 const WriteScript = common + `$tmp = $null
-$lock = New-Object Threading.Mutex($false, ('Global\tf-iis-' + (Get-Sha256 ([Text.Encoding]::UTF8.GetBytes($path.ToLowerInvariant())))))
+$lock = Get-WriteLock
 try { if (-not $lock.WaitOne(60000)) { Fail 'busy' 'another Terraform write held the lock for 60 s' } } catch [Threading.AbandonedMutexException] { }
 try {
   $dir = [IO.Path]::GetDirectoryName($path); $name = [IO.Path]::GetFileName($path)
