@@ -134,8 +134,11 @@ func (h *Host) Run(commandLine string, stdin []byte) (stdout, stderr []byte, exi
 		first, _, _ := strings.Cut(strings.TrimSpace(op), "\n")
 		return nil, []byte(fmt.Sprintf("the DP simulator does not know this script (first line: %q); it runs only the provider's own scripts\r\n", first)), 1
 	}
-	if _, failed := res.(remotefile.ErrorEnvelope); failed {
-		return remotefile.EncodeResponse(res, nil), nil, 1
+	switch r := res.(type) {
+	case remotefile.ErrorEnvelope:
+		return remotefile.EncodeResponse(r, nil), nil, 1
+	case withPayload:
+		return remotefile.EncodeResponse(r.env, r.payload), nil, 1
 	}
 	return remotefile.EncodeResponse(res, data), nil, 0
 }
@@ -180,6 +183,22 @@ func (h *Host) read(params []byte) (any, []byte) {
 	return res, b
 }
 
+// conflict answers like the script: the error, and the current file.
+func (h *Host) conflict(msg, win string, current []byte, gz bool) any {
+	e := fail(remotefile.CodeConflict, msg)
+	e.Error.CurrentSHA256 = remotefile.Hash(current)
+	if gz {
+		current = remotefile.Gzip(current)
+	}
+	return withPayload{env: e, payload: current}
+}
+
+// withPayload is an error answer that carries data too.
+type withPayload struct {
+	env     remotefile.ErrorEnvelope
+	payload []byte
+}
+
 func (h *Host) write(params, content []byte) any {
 	var req remotefile.WriteParams
 	if err := json.Unmarshal(params, &req); err != nil {
@@ -218,11 +237,9 @@ func (h *Host) write(params, content []byte) any {
 		cleanup()
 		return failErr(win, err)
 	}
-	if sum := remotefile.Hash(cur); sum != req.ExpectedSHA256 {
+	if remotefile.Hash(cur) != req.ExpectedSHA256 {
 		cleanup()
-		e := fail(remotefile.CodeConflict, "the file changed since it was read")
-		e.Error.CurrentSHA256 = sum
-		return e
+		return h.conflict("the file changed since it was read", win, cur, req.Gzip)
 	}
 	// [IO.File]::Replace: an atomic swap, then the old file becomes the backup.
 	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE); err != nil {
@@ -245,13 +262,11 @@ func (h *Host) write(params, content []byte) any {
 	if err != nil {
 		return failErr(win, err)
 	}
-	if sum := remotefile.Hash(old); sum != req.ExpectedSHA256 {
+	if remotefile.Hash(old) != req.ExpectedSHA256 {
 		// Another writer slipped in: put their file back, as the script does.
 		_ = unix.Renameat2(unix.AT_FDCWD, bak, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
 		_ = os.Remove(bak)
-		e := fail(remotefile.CodeConflict, "another writer replaced the file during the write; their version was put back")
-		e.Error.CurrentSHA256 = sum
-		return e
+		return h.conflict("another writer replaced the file during the write; their version was put back", win, old, req.Gzip)
 	}
 	if h.opts.AfterReplace != nil {
 		h.opts.AfterReplace()

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -37,7 +38,9 @@ type Options struct {
 func Optimized() Options { return Options{Cache: true, GroupCommit: true} }
 
 // DefaultAttempts bounds how often an edit is re-applied after conflicts.
-const DefaultAttempts = 5
+// Writers on one host take turns, so under contention a writer may lose a
+// few races in a row; the backoff between attempts grows with jitter.
+const DefaultAttempts = 12
 
 // Edit turns the current document into the bytes to write. Returning the
 // document's own bytes means "nothing to change". It may run several times
@@ -253,9 +256,13 @@ func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
 func (s *Store) commit(ctx context.Context, batch []*pending) {
 	s.count(func(st *Stats) { st.Edits += len(batch) })
 	fresh := false
+	var next *snapshot // the file a conflict answer brought back
 	for attempt := 1; ; attempt++ {
-		snap, err := s.current(ctx, fresh, false)
-		if err != nil {
+		var snap snapshot
+		var err error
+		if next != nil {
+			snap, next = *next, nil
+		} else if snap, err = s.current(ctx, fresh, false); err != nil {
 			answerAll(batch, nil, err)
 			return
 		}
@@ -278,8 +285,16 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 				answerAll(batch, nil, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", snap.file.Path, s.host, attempt))
 				return
 			}
-			fresh = true // the cached copy is stale: read the file again
-			if err := sleep(ctx, time.Duration(attempt)*20*time.Millisecond); err != nil {
+			fresh = true                 // the cached copy is stale: read the file again...
+			if conflict.Current != nil { // ...unless the host sent it along
+				if d, perr := apphost.Parse(conflict.Current.Content); perr == nil {
+					cur := conflict.Current
+					cur.Path = snap.file.Path
+					next = &snapshot{file: cur, doc: d}
+					s.remember(*next)
+				}
+			}
+			if err := sleep(ctx, backoff(attempt)); err != nil {
 				answerAll(batch, nil, err)
 				return
 			}
@@ -352,6 +367,13 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 	default:
 		return nil, fmt.Errorf("%w; the change was not applied and another writer has changed the file since: run terraform apply again", werr)
 	}
+}
+
+// backoff is the pause before attempt+1: 10ms doubling to at most 640ms,
+// with full jitter so that writers who lost together do not retry together.
+func backoff(attempt int) time.Duration {
+	ceiling := 10 * time.Millisecond << min(attempt-1, 6)
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -96,6 +96,7 @@ func IsCode(err error, code string) bool {
 type ConflictError struct {
 	Op            *Error
 	CurrentSHA256 string
+	Current       *File // the file as the host has it now, when it sent it
 }
 
 func (e *ConflictError) Error() string { return e.Op.Error() }
@@ -169,7 +170,16 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 	if derr == nil && json.Unmarshal(head, &env) == nil && env.Error != nil {
 		e := &Error{Op: op, Host: c.Host, Path: path, Code: env.Error.Code, Message: env.Error.Message}
 		if e.Code == CodeConflict {
-			return nil, &ConflictError{Op: e, CurrentSHA256: env.Error.CurrentSHA256}
+			ce := &ConflictError{Op: e, CurrentSHA256: env.Error.CurrentSHA256}
+			if len(data) > 0 { // the current file, to re-apply on without another read
+				if c.Gzip {
+					data, derr = gunzip(data)
+				}
+				if derr == nil && hash(data) == ce.CurrentSHA256 {
+					ce.Current = &File{Path: path, SHA256: ce.CurrentSHA256, Content: data}
+				}
+			}
+			return nil, ce
 		}
 		return nil, e
 	}

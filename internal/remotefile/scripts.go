@@ -32,7 +32,8 @@ function Out-Result($o, $data) { [Console]::Out.Write(($o | ConvertTo-Json -Comp
 function Get-Sha256([byte[]]$b) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($b)).Replace('-', '').ToLowerInvariant() }
 function Compress([byte[]]$b) { $m = New-Object IO.MemoryStream; $z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Compress); $z.Write($b, 0, $b.Length); $z.Close(); return ,$m.ToArray() }
 function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
-function Fail($code, $msg, $cur) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } ''; exit 1 }
+function Fail($code, $msg, $cur, $data) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } $data; exit 1 }
+function Out-Data([byte[]]$b) { if ($req.gzip) { $b = Compress $b }; [Convert]::ToBase64String($b) }
 function Out-Fail($e) {
   if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
   $code = 'error'
@@ -57,9 +58,7 @@ const ReadScript = common + `try {
     if ($own) { $lock.ReleaseMutex() }
   }
   $bytes = [IO.File]::ReadAllBytes($path)
-  $data = $bytes
-  if ($req.gzip) { $data = Compress $bytes }
-  Out-Result @{ path = $path; sha256 = (Get-Sha256 $bytes); size = $bytes.Length; gzip = [bool]$req.gzip } ([Convert]::ToBase64String($data))
+  Out-Result @{ path = $path; sha256 = (Get-Sha256 $bytes); size = $bytes.Length; gzip = [bool]$req.gzip } (Out-Data $bytes)
 } catch { Out-Fail $_.Exception }
 `
 
@@ -72,7 +71,8 @@ const ReadScript = common + `try {
 //  2. the payload's SHA-256 is checked (a damaged upload stops here);
 //  3. it is written to a temporary file beside the target and read back;
 //  4. the live file's SHA-256 must still be the one the provider read
-//     (otherwise "conflict": someone else wrote; the provider re-reads);
+//     (otherwise "conflict": someone else wrote; the answer carries the
+//     file as it is now, so the provider re-applies without another read);
 //  5. [IO.File]::Replace swaps the files atomically (ReplaceFile on NTFS),
 //     moving the old file to a timestamped backup; the target keeps its ACL;
 //  6. the backup, exactly what was replaced, is hashed: if another writer
@@ -94,15 +94,15 @@ try {
   $tmp = Join-Path $dir ($name + '.tf-' + [Guid]::NewGuid().ToString('N') + '.tmp')
   [IO.File]::WriteAllBytes($tmp, $bytes)
   if ((Get-Sha256 ([IO.File]::ReadAllBytes($tmp))) -ne $req.content_sha256) { Remove-Item -LiteralPath $tmp -Force; Fail 'upload_corrupt' 'temporary file does not match the upload' }
-  $cur = Get-Sha256 ([IO.File]::ReadAllBytes($path))
-  if ($cur -ne $req.expected_sha256) { Remove-Item -LiteralPath $tmp -Force; Fail 'conflict' 'the file changed since it was read' $cur }
+  $curBytes = [IO.File]::ReadAllBytes($path); $cur = Get-Sha256 $curBytes
+  if ($cur -ne $req.expected_sha256) { Remove-Item -LiteralPath $tmp -Force; Fail 'conflict' 'the file changed since it was read' $cur (Out-Data $curBytes) }
   $bak = Join-Path $dir ($name + '.tf-backup-' + [DateTime]::UtcNow.ToString('yyyyMMddTHHmmssfffffff') + 'Z')
   [IO.File]::Replace($tmp, $path, $bak)
   $tmp = $null
-  $old = Get-Sha256 ([IO.File]::ReadAllBytes($bak))
+  $oldBytes = [IO.File]::ReadAllBytes($bak); $old = Get-Sha256 $oldBytes
   if ($old -ne $req.expected_sha256) {
     [IO.File]::Replace($bak, $path, $null)
-    Fail 'conflict' 'another writer replaced the file during the write; their version was put back' $old
+    Fail 'conflict' 'another writer replaced the file during the write; their version was put back' $old (Out-Data $oldBytes)
   }
   $appcmd = Join-Path $env:windir 'System32\inetsrv\appcmd.exe'
   if (Test-Path -LiteralPath $appcmd) {
