@@ -2,12 +2,17 @@ package resources_test
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
 	"github.com/dp-tools/terraform-provider-iis/internal/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
 )
 
@@ -29,6 +34,16 @@ func TestAccExtension_badInput(t *testing.T) {
 		{".config", "/Default Web Site/", `starts or ends with "/"`},
 		{".config", `Default Web Site\\app`, `does not allow in site or folder names`},
 		{".config", "Default Web Site/../x", `".." segment`},
+		{" .config", "", `does not start with a dot`},
+		{".con\tfig", "", `characters that cannot be part of a file extension`},
+		{".a<b", "", `characters that cannot be part of a file extension`},
+		{".a&b", "", `characters that cannot be part of a file extension`},
+		{".cönfig", "", `characters that cannot be part of a file extension`},
+		{"." + strings.Repeat("x", 299), "", `it is 300 characters long`},
+		{".config", `Default "Web" Site`, `does not allow in site or folder names`},
+		{".config", "Site]]>", `does not allow in site or folder names`},
+		{".config", "Default Web Site/", `starts or ends with "/"`},
+		{".config", " Default Web Site", `starts or ends with white space`},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {
@@ -45,6 +60,7 @@ func TestAccExtension_badInput(t *testing.T) {
 	if !bytes.Equal(tg.Read(t), orig) {
 		t.Fatal("the file changed")
 	}
+	testfixtures.Report(t, "bad input suite: %d values refused at plan time with a diagnostic, the file untouched", len(cases))
 }
 
 // TestAccExtension_fileProblems: a file the provider cannot edit safely gets
@@ -61,6 +77,8 @@ func TestAccExtension_fileProblems(t *testing.T) {
 		{"duplicate entries", dup, acctest.Phrases(`applicationHost.config on 127.0.0.1: line 353: two <add fileExtension=".config"> entries`, "(lines 352 and 353)", "delete one by hand; nothing was written")},
 		{"truncated file", asp[:40000], acctest.Phrases(`C:\Windows\System32\inetsrv\config\applicationHost.config on 127.0.0.1: line`, "truncated; nothing was written")},
 		{"not XML", []byte("this is not XML at all\r\n"), acctest.Phrases("applicationHost.config on 127.0.0.1:", "not well-formed XML")},
+		{"empty file", []byte{}, acctest.Phrases("applicationHost.config on 127.0.0.1: the file is empty; restore it from", "inetpub\\history")},
+		{"UTF-16 file", []byte{0xFF, 0xFE, '<', 0, 'c', 0}, acctest.Phrases("the file is UTF-16; IIS writes applicationHost.config as UTF-8")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,4 +134,58 @@ resource "iis_request_filtering_extension" "test" {
 			},
 		},
 	})
+}
+
+// TestAccExtension_hostileLocations: legal IIS paths built to break a
+// script or the XML ($, backtick, quotes, ;, &, unicode) are data all the
+// way: each lands as an escaped attribute, IIS's rules hold, and destroy
+// gives back the original bytes.
+func TestAccExtension_hostileLocations(t *testing.T) {
+	tg := acctest.NewTarget(t, testfixtures.ASPNET)
+	orig := tg.Read(t)
+	locations := []string{
+		"Default Web Site/SMS_DP_SMSPKG$",
+		"Site$(Remove-Item -Recurse C:)",
+		"Site`; Stop-Computer",
+		"Site'; exit 0; '",
+		"A&B Site",
+		"Ünïcødé Site/路径",
+	}
+	config := tg.ProviderBlock()
+	for i, loc := range locations {
+		config += fmt.Sprintf("resource \"iis_request_filtering_extension\" \"l%d\" {\n  extension = \".config\"\n  allowed   = true\n  location  = %q\n}\n", i, loc)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Check(func() error {
+					b := tg.Read(t)
+					for _, want := range []string{
+						`<location path="Site$(Remove-Item -Recurse C:)">`,
+						"<location path=\"Site`; Stop-Computer\">",
+						`<location path="Site&apos;; exit 0; &apos;">`,
+						`<location path="A&amp;B Site">`,
+						`<location path="Ünïcødé Site/路径">`,
+					} {
+						if !bytes.Contains(b, []byte(want)) {
+							return fmt.Errorf("missing %s", want)
+						}
+					}
+					return apphost.Validate(b)
+				})},
+			},
+			{
+				Config: tg.ProviderBlock(),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Check(func() error {
+					if !bytes.Equal(tg.Read(t), orig) {
+						return fmt.Errorf("destroy did not restore the original bytes")
+					}
+					return nil
+				})},
+			},
+		},
+	})
+	testfixtures.Report(t, "bad input suite: %d hostile location values applied as data and destroyed to the original bytes", len(locations))
 }

@@ -195,12 +195,12 @@ func TestFileStylePreserved(t *testing.T) {
 }
 
 // edit replaces old with new in a fixture, failing when old is not there once.
-func edit(t *testing.T, b []byte, old, new string) []byte {
+func edit(t *testing.T, b []byte, old, repl string) []byte {
 	t.Helper()
 	if n := bytes.Count(b, []byte(old)); n != 1 {
 		t.Fatalf("%q occurs %d times in the fixture", old, n)
 	}
-	return bytes.Replace(b, []byte(old), []byte(new), 1)
+	return bytes.Replace(b, []byte(old), []byte(repl), 1)
 }
 
 func TestScopeRules(t *testing.T) {
@@ -324,3 +324,37 @@ func TestRefusals(t *testing.T) {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// Locks bind lower levels (web.config files), not <location> tags in
+// applicationHost.config itself, so a locked section is edited like any
+// other: minimally, and into a file IIS accepts.
+func TestLockedSectionsAreEditedInPlace(t *testing.T) {
+	base := fixture(t, fixtureBase)
+	cases := []struct {
+		name string
+		in   []byte
+		loc  string
+	}{
+		{"overrideModeDefault=Deny on the section", edit(t, base, `<section name="requestFiltering" overrideModeDefault="Allow" />`, `<section name="requestFiltering" overrideModeDefault="Deny" />`), "Default Web Site"},
+		{"overrideMode=Deny on the location", edit(t, base, `<location path="Default Web Site">`, `<location path="Default Web Site" overrideMode="Deny">`), "Default Web Site"},
+		{"lockItem on the server entry", edit(t, fixture(t, fixtureASPNET), `<add fileExtension=".config" allowed="false" />`, `<add fileExtension=".config" allowed="false" lockItem="true" />`), "Default Web Site"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, own, err := mustParse(t, tc.in).CreateFileExtension(tc.loc, ".config", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Validate(out); err != nil {
+				t.Fatal(err)
+			}
+			if removed, _ := testfixtures.LineDiff(tc.in, out); len(removed) != 0 {
+				t.Fatalf("lines changed instead of added: %q", removed)
+			}
+			back, err := mustParse(t, out).DeleteFileExtension(tc.loc, ".config", own)
+			if err != nil || !bytes.Equal(back, tc.in) {
+				t.Fatalf("delete did not restore the bytes (%v)", err)
+			}
+		})
+	}
+}

@@ -146,6 +146,6 @@ func TestConcurrencySuite(t *testing.T) {
 			t.Errorf("round %d: temporary files left: %v", round, tmp)
 		}
 	}
-	t.Logf("concurrency suite: %d rounds, %d updates expected, %d found; %d provider edits in %d writes, %d conflicts re-applied",
+	testfixtures.Report(t, "concurrency suite: %d rounds, %d updates expected, %d found; %d provider edits in %d writes, %d conflicts re-applied",
 		rounds, expectedUpdates, found, edits, writes, conflicts)
 }

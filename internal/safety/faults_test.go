@@ -130,5 +130,5 @@ func TestFaultSuite(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("fault suite: %d scenarios run, %d faults injected, 0 files damaged", runs, injected)
+	testfixtures.Report(t, "fault suite: %d scenarios run, %d faults injected, 0 files damaged", runs, injected)
 }

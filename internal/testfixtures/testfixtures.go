@@ -6,6 +6,7 @@ package testfixtures
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,4 +100,22 @@ func CRLF(lines ...string) []string {
 		out[i] = l + "\r\n"
 	}
 	return out
+}
+
+// Report logs a suite's summary line and, when IIS_TEST_REPORT names a
+// file, appends it there: `make test` prints that file at the end, since go
+// test shows nothing of a passing package.
+func Report(t testing.TB, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	if p := os.Getenv("IIS_TEST_REPORT"); p != "" {
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Errorf("report: %v", err)
+			return
+		}
+		defer f.Close()
+		fmt.Fprintln(f, line)
+	}
 }
