@@ -1,0 +1,124 @@
+package safety
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+)
+
+// TestConcurrentTerraformApplies: several real `terraform apply` processes
+// with separate state, each applying a dozen resources in parallel
+// (-parallelism=12), and an outside writer, on one DP at the same time.
+// Every change lands, the outside writer's too, and every run's next plan
+// is empty.
+func TestConcurrentTerraformApplies(t *testing.T) {
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if cli == "" || os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
+	}
+	t.Parallel()
+	const (
+		rounds    = 5
+		processes = 3
+		resources = 12
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	wd, _ := os.Getwd()
+	root, err := tfrun.ModuleRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := tfrun.New(ctx, t.TempDir(), root, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsideExts := []string{".licx", ".resx", ".resources"}
+	var expectedUpdates, found, emptyPlans int
+	for round := 0; round < rounds; round++ {
+		r := newRig(t, testfixtures.ASPNET)
+		var wg sync.WaitGroup
+		errs := make(chan error, processes+1)
+		tfs := make([]*tfexec.Terraform, processes)
+		for p := range tfs {
+			exts := make([]string, resources)
+			for i := range exts {
+				exts[i] = fmt.Sprintf(".w%dr%d", p, i)
+			}
+			config := tfrun.ProviderBlock(r.sim.Addr.Port, "u", "safety-Passw0rd") + tfrun.Extensions("e", "", exts...)
+			if tfs[p], err = h.Workspace(fmt.Sprintf("round%d-run%d", round, p), config, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tf := range tfs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := tf.Apply(ctx, tfexec.Parallelism(12)); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, ext := range outsideExts {
+				time.Sleep(time.Duration(200+rand.IntN(400)) * time.Millisecond)
+				from := []byte(`<add fileExtension="` + ext + `" allowed="false" />`)
+				to := []byte(`<add fileExtension="` + ext + `" allowed="true" />`)
+				if err := outsideEdit(r.file, func(b []byte) []byte { return bytes.Replace(b, from, to, 1) }); err != nil {
+					errs <- err
+				}
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: %v", round, err)
+		}
+		final := r.read(t)
+		if err := apphost.Validate(final); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		d, _ := apphost.Parse(final)
+		for p := 0; p < processes; p++ {
+			for i := 0; i < resources; i++ {
+				expectedUpdates++
+				if rule, _ := d.FileExtension("", fmt.Sprintf(".w%dr%d", p, i)); rule != nil && rule.Allowed {
+					found++
+				} else {
+					t.Errorf("round %d: .w%dr%d is missing", round, p, i)
+				}
+			}
+		}
+		for _, ext := range outsideExts {
+			expectedUpdates++
+			if rule, _ := d.FileExtension("", ext); rule != nil && rule.Allowed {
+				found++
+			} else {
+				t.Errorf("round %d: the outside writer's %s is lost", round, ext)
+			}
+		}
+		for p, tf := range tfs {
+			changes, err := tf.Plan(ctx)
+			if err != nil || changes {
+				t.Errorf("round %d, run %d: the next plan is not empty (changes %v, %v)", round, p, changes, err)
+			} else {
+				emptyPlans++
+			}
+		}
+	}
+	testfixtures.Report(t, "terraform concurrency suite: %d rounds of %d terraform apply processes x %d resources (-parallelism=12) plus an outside writer; %d updates expected, %d found; %d of %d next plans empty",
+		rounds, processes, resources, expectedUpdates, found, emptyPlans, rounds*processes)
+}
