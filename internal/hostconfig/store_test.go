@@ -231,3 +231,26 @@ func TestUnknownScriptIsAnError(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// The host checks the new file after the replace (appcmd on Windows); when it
+// refuses, the old file is back, the error says so, and nothing is left over.
+func TestHostRejectsTheNewFile(t *testing.T) {
+	file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
+	orig, _ := os.ReadFile(file)
+	h, err := dpsim.NewHostWith(file, dpsim.HostOptions{Validate: func([]byte) error {
+		return errors.New("Cannot add duplicate collection entry of type 'add'")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(&remotefile.Client{Runner: &simRunner{host: h}, Host: "dp01", KeepBackups: 2}, "dp01", winPath, Optimized())
+	_, err = s.Update(context.Background(), allow(".config"))
+	if err == nil || !strings.Contains(err.Error(), "IIS rejected the new file") || !strings.Contains(err.Error(), "the previous file was put back") || !strings.Contains(err.Error(), "the change was not applied") {
+		t.Fatalf("got %v", err)
+	}
+	now, _ := os.ReadFile(file)
+	tmps, _ := filepath.Glob(file + ".tf-*.tmp")
+	if !bytes.Equal(now, orig) || len(tmps) > 0 {
+		t.Fatalf("the old file must be back with nothing left over (temporary files %v)", tmps)
+	}
+}
