@@ -22,6 +22,7 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run with support for debuggers like delve")
 	flag.Parse()
+	provider.StartBenchStats(context.Background())
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: Address,
 		Debug:   debug,

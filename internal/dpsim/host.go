@@ -19,8 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
@@ -36,7 +34,15 @@ type Host struct {
 	seq        atomic.Uint64
 	writeLock  sync.Mutex // the write script's named mutex
 	opts       HostOptions
+	reads      atomic.Int64
+	writes     atomic.Int64
 }
+
+// OpStats counts the provider's remote operations the host carried out.
+type OpStats struct{ Reads, Writes int64 }
+
+// Ops returns the operations run so far.
+func (h *Host) Ops() OpStats { return OpStats{Reads: h.reads.Load(), Writes: h.writes.Load()} }
 
 // HostOptions vary the simulated host's behaviour.
 type HostOptions struct {
@@ -127,8 +133,10 @@ func (h *Host) Run(commandLine string, stdin []byte) (stdout, stderr []byte, exi
 	var data []byte
 	switch op {
 	case remotefile.ReadScript:
+		h.reads.Add(1)
 		res, data = h.read(params)
 	case remotefile.WriteScript:
+		h.writes.Add(1)
 		res = h.write(params, payload)
 	default:
 		first, _, _ := strings.Cut(strings.TrimSpace(op), "\n")
@@ -242,7 +250,7 @@ func (h *Host) write(params, content []byte) any {
 		return h.conflict("the file changed since it was read", win, cur, req.Gzip)
 	}
 	// [IO.File]::Replace: an atomic swap, then the old file becomes the backup.
-	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE); err != nil {
+	if err := exchange(tmp, target); err != nil {
 		cleanup()
 		return failErr(win, err)
 	}
@@ -264,7 +272,7 @@ func (h *Host) write(params, content []byte) any {
 	}
 	if remotefile.Hash(old) != req.ExpectedSHA256 {
 		// Another writer slipped in: put their file back, as the script does.
-		_ = unix.Renameat2(unix.AT_FDCWD, bak, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+		_ = exchange(bak, target)
 		_ = os.Remove(bak)
 		return h.conflict("another writer replaced the file during the write; their version was put back", win, old, req.Gzip)
 	}
@@ -272,7 +280,7 @@ func (h *Host) write(params, content []byte) any {
 		h.opts.AfterReplace()
 	}
 	if err := h.opts.Validate(content); err != nil {
-		_ = unix.Renameat2(unix.AT_FDCWD, bak, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+		_ = exchange(bak, target)
 		_ = os.Remove(bak)
 		return fail(remotefile.CodeRejected, fmt.Sprintf("IIS rejected the new file (appcmd list config %s): %v; the previous file was put back", strings.Join(req.ValidatePaths, ", "), err))
 	}

@@ -235,6 +235,10 @@ func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
 		// turn; whatever queued up by then is this batch.
 		_ = sleep(ctx, s.opts.BatchWindow)
 		s.commitMu.Lock()
+		// Read before taking the batch: the read's round trips are a window
+		// in which the rest of the apply's edits for this host arrive. (An
+		// error here is met again, and reported, inside commit.)
+		_, _ = s.current(ctx, false, false)
 		s.queueMu.Lock()
 		batch := s.queue
 		s.queue, s.leading = nil, false

@@ -50,7 +50,7 @@ func (r *simRunner) RunPowerShell(_ context.Context, script string, stdin []byte
 	return remotefile.Output{Stdout: stdout, Stderr: stderr, ExitCode: code}, nil
 }
 
-func setup(t *testing.T, fixture string) (*Store, *simRunner, string) {
+func setup(t testing.TB, fixture string) (*Store, *simRunner, string) {
 	t.Helper()
 	return setupWith(t, fixture, Optimized())
 }
@@ -58,7 +58,7 @@ func setup(t *testing.T, fixture string) (*Store, *simRunner, string) {
 // modes are the Store configurations every safety test runs in.
 var modes = map[string]Options{"optimized": Optimized(), "naive": {}}
 
-func setupWith(t *testing.T, fixture string, opts Options) (*Store, *simRunner, string) {
+func setupWith(t testing.TB, fixture string, opts Options) (*Store, *simRunner, string) {
 	t.Helper()
 	file := testfixtures.Copy(t, fixture, t.TempDir())
 	h, err := dpsim.NewHost(file)

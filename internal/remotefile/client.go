@@ -206,7 +206,7 @@ func Hash(b []byte) string { return hash(b) }
 
 func gzipBytes(b []byte) []byte {
 	var out bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	w, _ := gzip.NewWriterLevel(&out, gzip.BestCompression) // as .NET GZipStream does by default
 	_, _ = w.Write(b)
 	_ = w.Close()
 	return out.Bytes()

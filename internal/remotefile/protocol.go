@@ -84,7 +84,7 @@ func EncodeRequest(script string, params any, payload []byte) ([]byte, error) {
 	}
 	p = asciiJSON(p)
 	var b bytes.Buffer
-	b.WriteString(base64.StdEncoding.EncodeToString([]byte(script)))
+	b.WriteString(base64.StdEncoding.EncodeToString(gzipBytes([]byte(script))))
 	b.WriteByte('\n')
 	b.Write(p)
 	b.WriteByte('\n')
@@ -99,7 +99,11 @@ func DecodeRequest(stdin []byte) (script string, params json.RawMessage, payload
 	if len(lines) < 3 {
 		return "", nil, nil, errors.New("stdin does not have the three lines the loader reads")
 	}
-	s, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(lines[0])))
+	z, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(lines[0])))
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("script line: %w", err)
+	}
+	s, err := gunzip(z)
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("script line: %w", err)
 	}
@@ -110,18 +114,24 @@ func DecodeRequest(stdin []byte) (script string, params json.RawMessage, payload
 	return string(s), bytes.TrimSpace(lines[1]), payload, nil
 }
 
-// EncodeResponse frames a script's stdout (the simulator's side).
+// EncodeResponse frames a script's stdout (the simulator's side): the JSON
+// result, a line break, the raw payload.
 func EncodeResponse(result any, payload []byte) []byte {
 	r, _ := json.Marshal(result)
-	return append(append(r, '\n'), base64.StdEncoding.EncodeToString(payload)...)
+	return append(append(r, '\n'), payload...)
 }
 
-// decodeResponse splits stdout into the JSON result and the payload.
+// decodeResponse splits stdout into the JSON result and the payload. The
+// JSON is one line (ConvertTo-Json -Compress escapes line breaks); anything
+// PowerShell printed before it is skipped up to the first '{'.
 func decodeResponse(stdout []byte) (json.RawMessage, []byte, error) {
-	head, tail, _ := bytes.Cut(bytes.TrimSpace(stdout), []byte{'\n'})
-	payload, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(tail)))
-	if err != nil {
-		return nil, nil, fmt.Errorf("the payload is not base64: %w", err)
+	start := bytes.IndexByte(stdout, '{')
+	if start < 0 {
+		return nil, nil, fmt.Errorf("no JSON result in the output")
+	}
+	head, payload, found := bytes.Cut(stdout[start:], []byte{'\n'})
+	if !found {
+		return nil, nil, fmt.Errorf("the result line is not terminated")
 	}
 	return bytes.TrimSpace(head), payload, nil
 }

@@ -7,16 +7,20 @@ package remotefile
 // payload (the file, for a write). The loader compiles the script and calls it
 // with the parameters and payload as arguments: values are bound as data and
 // never spliced into script text, so no value can change what a script does.
-// Stdout carries two lines: a JSON result (or {"error": {...}} with exit code
-// 1) and a base64 payload. Base64 lines rather than JSON strings, because
-// Windows PowerShell's ConvertFrom-Json refuses documents over 2 MB.
+// Stdout carries a JSON result (or {"error": {...}} with exit code 1), a line
+// break, and the payload as raw bytes, written to the standard output
+// stream itself: WinRM moves stdout as bytes (base64 inside its SOAP), so a
+// text encoding of our own would only add a third. Stdin keeps base64 lines
+// because the loader splits it on line breaks, and because Windows
+// PowerShell's ConvertFrom-Json refuses documents over 2 MB.
 //
 // The scripts run in Windows PowerShell 4.0 or later (.NET 4.5).
 
 // Loader is the script on the command line of every operation.
 const Loader = `$ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'
 $l = [Console]::In.ReadToEnd().Split([char]10)
-$s = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($l[0].Trim())))
+$z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String($l[0].Trim()))), [IO.Compression.CompressionMode]::Decompress)
+$s = [ScriptBlock]::Create((New-Object IO.StreamReader($z, [Text.Encoding]::UTF8)).ReadToEnd())
 & $s ($l[1] | ConvertFrom-Json) $l[2].Trim()
 `
 
@@ -28,12 +32,18 @@ $s = [ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64
 // would not find applicationHost.config.
 const common = `param($req, $payload)
 $ErrorActionPreference = 'Stop'
-function Out-Result($o, $data) { [Console]::Out.Write(($o | ConvertTo-Json -Compress) + [char]10 + $data) }
+function Out-Result($o, [byte[]]$data) {
+  $out = [Console]::OpenStandardOutput()
+  $head = [Text.Encoding]::UTF8.GetBytes(($o | ConvertTo-Json -Compress) + [char]10)
+  $out.Write($head, 0, $head.Length)
+  if ($data) { $out.Write($data, 0, $data.Length) }
+  $out.Flush()
+}
 function Get-Sha256([byte[]]$b) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($b)).Replace('-', '').ToLowerInvariant() }
 function Compress([byte[]]$b) { $m = New-Object IO.MemoryStream; $z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Compress); $z.Write($b, 0, $b.Length); $z.Close(); return ,$m.ToArray() }
 function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
 function Fail($code, $msg, $cur, $data) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } $data; exit 1 }
-function Out-Data([byte[]]$b) { if ($req.gzip) { $b = Compress $b }; [Convert]::ToBase64String($b) }
+function Out-Data([byte[]]$b) { if ($req.gzip) { return ,(Compress $b) }; return ,$b }
 function Out-Fail($e) {
   if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
   $code = 'error'
@@ -115,7 +125,7 @@ try {
     }
   }
   Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending | Select-Object -Skip ([int]$req.keep_backups) | Remove-Item -Force
-  Out-Result @{ sha256 = (Get-Sha256 ([IO.File]::ReadAllBytes($path))); backup = $bak } ''
+  Out-Result @{ sha256 = (Get-Sha256 ([IO.File]::ReadAllBytes($path))); backup = $bak } $null
 } catch {
   if ($tmp) { Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue }
   Out-Fail $_.Exception

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package provider
+
+import "context"
+
+// StartBenchStats is a no-op where getrusage is not available.
+func StartBenchStats(context.Context) {}

@@ -1,0 +1,349 @@
+// Command bench measures the provider at the cost floor of WinRM: N
+// simulated DPs (a delay injected into every HTTP exchange), 5 resources
+// each, a real `terraform apply`, a refresh `plan` and a drift `plan`, in the
+// optimized mode and the naive one (IIS_OPTIMIZATIONS=off: no read cache,
+// group commit, shell reuse or compression), with the ratios and the
+// targets of issue 4. `make bench` runs it.
+//
+//	go run ./tools/bench [-dps 1,10,50] [-resources 5] [-delay 20ms]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+)
+
+func main() {
+	dps := flag.String("dps", "1,10,50", "numbers of distribution points to run")
+	perDP := flag.Int("resources", 5, "resources per DP")
+	delay := flag.Duration("delay", 20*time.Millisecond, "delay injected into every HTTP exchange")
+	cli := flag.String("terraform", ".tools/bin/terraform", "Terraform (or OpenTofu) CLI")
+	fixture := flag.String("fixture", "../shared/fixtures/applicationHost.aspnet-full.config", "applicationHost.config every DP serves a copy of")
+	flag.Parse()
+	if err := run(*dps, *perDP, *delay, *cli, *fixture); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// meter counts and slows one DP's HTTP exchanges.
+type meter struct {
+	delay    time.Duration
+	bytesIn  atomic.Int64 // request bodies
+	bytesOut atomic.Int64 // response bodies
+}
+
+func (m *meter) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(m.delay)
+		body, _ := io.ReadAll(r.Body)
+		m.bytesIn.Add(int64(len(body)))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(&countingWriter{ResponseWriter: w, n: &m.bytesOut}, r)
+	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	c.n.Add(int64(len(b)))
+	return c.ResponseWriter.Write(b)
+}
+
+type dp struct {
+	sim   *dpsim.Sim
+	meter *meter
+}
+
+// totals is what all DPs served, summed.
+type totals struct{ commands, exchanges, bytes, reads, writes int64 }
+
+func sum(dps []dp) totals {
+	var t totals
+	for _, d := range dps {
+		st := d.sim.Stats()
+		ops := d.sim.Host.Ops()
+		t.commands += st.CommandsStarted
+		t.exchanges += st.Exchanges
+		t.bytes += d.meter.bytesIn.Load() + d.meter.bytesOut.Load()
+		t.reads += ops.Reads
+		t.writes += ops.Writes
+	}
+	return t
+}
+
+func (t totals) minus(o totals) totals {
+	return totals{t.commands - o.commands, t.exchanges - o.exchanges, t.bytes - o.bytes, t.reads - o.reads, t.writes - o.writes}
+}
+
+// result is one phase of one mode.
+type result struct {
+	phase, mode string
+	wall        time.Duration
+	per         totals // summed over DPs
+	n           int
+	rssKiB      int64
+}
+
+func (r result) perHost(v int64) float64 { return float64(v) / float64(r.n) }
+
+func run(dpList string, perDP int, delay time.Duration, cli, fixture string) error {
+	ctx := context.Background()
+	wd, _ := os.Getwd()
+	root, err := tfrun.ModuleRoot(wd)
+	if err != nil {
+		return err
+	}
+	if !filepath.IsAbs(cli) {
+		cli = filepath.Join(root, cli)
+	}
+	if !filepath.IsAbs(fixture) {
+		fixture = filepath.Join(root, fixture)
+	}
+	src, err := os.ReadFile(fixture)
+	if err != nil {
+		return err
+	}
+	scratch, err := os.MkdirTemp("", "iis-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	h, err := tfrun.New(ctx, scratch, root, cli)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("bench: %s, a copy of %s (%d bytes) per DP, %d resources per DP, %v per HTTP exchange;\n"+
+		"apply with -parallelism = resources (at most 256), plans with Terraform's default of 10\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay)
+	var failures []string
+	for _, s := range strings.Split(dpList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-dps: %q is not a number of DPs", s)
+		}
+		var all []result
+		for _, mode := range []string{"optimized", "naive"} {
+			rs, err := runMode(ctx, h, scratch, src, n, perDP, delay, mode)
+			if err != nil {
+				return fmt.Errorf("%d DPs, %s: %w", n, mode, err)
+			}
+			all = append(all, rs...)
+		}
+		print(n, all)
+		failures = append(failures, targets(n, len(src), all)...)
+	}
+	if len(failures) > 0 {
+		fmt.Println("targets missed:")
+		for _, f := range failures {
+			fmt.Println("  " + f)
+		}
+		return fmt.Errorf("%d targets missed", len(failures))
+	}
+	fmt.Println("all targets met")
+	return nil
+}
+
+func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, n, perDP int, delay time.Duration, mode string) ([]result, error) {
+	dir, err := os.MkdirTemp(scratch, fmt.Sprintf("%d-%s-", n, mode))
+	if err != nil {
+		return nil, err
+	}
+	dps := make([]dp, n)
+	for i := range dps {
+		file := filepath.Join(dir, fmt.Sprintf("dp%02d", i), "applicationHost.config")
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			return nil, err
+		}
+		m := &meter{delay: delay}
+		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "bench", Password: "bench-Passw0rd", Wrap: m.wrap})
+		if err != nil {
+			return nil, err
+		}
+		defer sim.Close()
+		dps[i] = dp{sim: sim, meter: m}
+	}
+	var config strings.Builder
+	config.WriteString(tfrun.ProviderBlock(dps[0].sim.Addr.Port, "bench", "bench-Passw0rd"))
+	exts := make([]string, perDP)
+	for i := range exts {
+		exts[i] = fmt.Sprintf(".bench%d", i)
+	}
+	for i, d := range dps {
+		config.WriteString(tfrun.Extensions(fmt.Sprintf("dp%02d_", i), d.sim.Addr.String(), exts...))
+	}
+	env := map[string]string{}
+	if mode == "naive" {
+		env["IIS_OPTIMIZATIONS"] = "off"
+	}
+	tf, err := h.Workspace(filepath.Base(dir), config.String(), env)
+	if err != nil {
+		return nil, err
+	}
+	phase := func(name string, f func(tf *tfexec.Terraform) error) (result, error) {
+		stats, _ := os.MkdirTemp(dir, "rss-")
+		e := map[string]string{"IIS_BENCH_STATS": stats}
+		for k, v := range env {
+			e[k] = v
+		}
+		if err := tf.SetEnv(withCLI(h, e)); err != nil {
+			return result{}, err
+		}
+		before := sum(dps)
+		start := time.Now()
+		if err := f(tf); err != nil {
+			return result{}, fmt.Errorf("%s: %w", name, err)
+		}
+		return result{phase: name, mode: mode, wall: time.Since(start), per: sum(dps).minus(before), n: n, rssKiB: peakRSS(stats)}, nil
+	}
+	var rs []result
+	for _, p := range []struct {
+		name string
+		f    func(tf *tfexec.Terraform) error
+	}{
+		// A fleet apply runs with -parallelism at the number of resources, as
+		// the module's README advises: the provider serialises and batches
+		// the writes to each host, so the DPs see no more than at 10, and the
+		// resources of one host arrive together (Terraform's default of 10
+		// spread over many hosts sends a host its resources one by one).
+		{"apply", func(tf *tfexec.Terraform) error { return tf.Apply(ctx, tfexec.Parallelism(min(n*perDP, 256))) }},
+		{"plan", func(tf *tfexec.Terraform) error {
+			if changes, err := tf.Plan(ctx); err != nil || changes {
+				return fmt.Errorf("plan after apply: changes %v, %v", changes, err)
+			}
+			return nil
+		}},
+		{"drift plan", func(tf *tfexec.Terraform) error {
+			for _, d := range dps { // a hand edit on every DP
+				b, _ := os.ReadFile(d.sim.Host.ConfigFile())
+				b = bytes.Replace(b, []byte(`<add fileExtension=".bench0" allowed="true" />`), []byte(`<add fileExtension=".bench0" allowed="false" />`), 1)
+				if err := os.WriteFile(d.sim.Host.ConfigFile(), b, 0o644); err != nil {
+					return err
+				}
+			}
+			if changes, err := tf.Plan(ctx); err != nil || !changes {
+				return fmt.Errorf("drift plan: changes %v, %v", changes, err)
+			}
+			return nil
+		}},
+	} {
+		r, err := phase(p.name, p.f)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+func withCLI(h *tfrun.Harness, env map[string]string) map[string]string {
+	out := map[string]string{"TF_CLI_CONFIG_FILE": h.CLIConfig}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
+// peakRSS is the largest peak resident size any provider process of the
+// phase reported.
+func peakRSS(dir string) int64 {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var peak int64
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var s struct {
+			MaxRSS int64 `json:"max_rss_kib"`
+		}
+		if json.Unmarshal(b, &s) == nil && s.MaxRSS > peak {
+			peak = s.MaxRSS
+		}
+	}
+	return peak
+}
+
+func print(n int, rs []result) {
+	fmt.Printf("%d DPs\n", n)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "phase\tmode\twall\tcommands/host\texchanges/host\treads/host\twrites/host\tKiB moved/host\tprovider peak RSS MiB\t")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%s\t%s\t%.2fs\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", r.phase, r.mode, r.wall.Seconds(),
+			r.perHost(r.per.commands), r.perHost(r.per.exchanges), r.perHost(r.per.reads), r.perHost(r.per.writes), r.perHost(r.per.bytes)/1024, float64(r.rssKiB)/1024)
+	}
+	for _, ph := range []string{"apply", "plan", "drift plan"} {
+		o, nv := find(rs, ph, "optimized"), find(rs, ph, "naive")
+		fmt.Fprintf(w, "%s\tnaive/optimized\t%.1fx\t%.1fx\t%.1fx\t\t\t%.1fx\t\t\n", ph, ratio(nv.wall.Seconds(), o.wall.Seconds()),
+			ratio(float64(nv.per.commands), float64(o.per.commands)), ratio(float64(nv.per.exchanges), float64(o.per.exchanges)), ratio(float64(nv.per.bytes), float64(o.per.bytes)))
+	}
+	_ = w.Flush()
+	fmt.Println()
+}
+
+func find(rs []result, phase, mode string) result {
+	for _, r := range rs {
+		if r.phase == phase && r.mode == mode {
+			return r
+		}
+	}
+	return result{n: 1}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// targets checks issue 4's goals for one N and returns the misses.
+func targets(n, fileSize int, rs []result) []string {
+	var miss []string
+	plan := find(rs, "plan", "optimized")
+	if c := plan.perHost(plan.per.commands); c > 1 {
+		miss = append(miss, fmt.Sprintf("%d DPs: refresh took %.1f commands per host, target 1", n, c))
+	}
+	apply := find(rs, "apply", "optimized")
+	if wr := apply.perHost(apply.per.writes); wr > 2 {
+		miss = append(miss, fmt.Sprintf("%d DPs: apply of 5 new entries took %.1f writes per host, target at most 2", n, wr))
+	}
+	if plan.per.reads > 0 {
+		perRead := float64(plan.per.bytes) / float64(plan.per.reads) / float64(fileSize)
+		fmt.Printf("%d DPs: bytes moved per read = %.2f x file size (target at most 0.35)\n", n, perRead)
+		if perRead > 0.35 {
+			miss = append(miss, fmt.Sprintf("%d DPs: a read moved %.2f x the file size, target at most 0.35", n, perRead))
+		}
+	}
+	if n >= 50 {
+		r := ratio(find(rs, "plan", "naive").wall.Seconds(), plan.wall.Seconds())
+		fmt.Printf("%d DPs: plan time naive/optimized = %.1fx (target at least 4x)\n", n, r)
+		if r < 4 {
+			miss = append(miss, fmt.Sprintf("%d DPs: plan is %.1fx faster than naive, target at least 4x", n, r))
+		}
+	}
+	fmt.Println()
+	return miss
+}
