@@ -177,7 +177,7 @@ func (d *Doc) Remove(c Collection, location, key string, withRemove bool) ([]byt
 		return d.src, nil
 	}
 	collStart := d.spans[el.Parent()].start
-	var prevRemove int = -1
+	prevRemove := -1
 	if withRemove {
 		if p := el.PrevSibling(); p != nil && p.Tag == "remove" && strings.EqualFold(p.SelectAttrValue(c.Key, ""), key) {
 			prevRemove = d.spans[p].start

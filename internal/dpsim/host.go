@@ -192,7 +192,7 @@ func (h *Host) read(params []byte) (any, []byte) {
 }
 
 // conflict answers like the script: the error, and the current file.
-func (h *Host) conflict(msg, win string, current []byte, gz bool) any {
+func (h *Host) conflict(msg string, current []byte, gz bool) any {
 	e := fail(remotefile.CodeConflict, msg)
 	e.Error.CurrentSHA256 = remotefile.Hash(current)
 	if gz {
@@ -247,7 +247,7 @@ func (h *Host) write(params, content []byte) any {
 	}
 	if remotefile.Hash(cur) != req.ExpectedSHA256 {
 		cleanup()
-		return h.conflict("the file changed since it was read", win, cur, req.Gzip)
+		return h.conflict("the file changed since it was read", cur, req.Gzip)
 	}
 	// [IO.File]::Replace: an atomic swap, then the old file becomes the backup.
 	if err := exchange(tmp, target); err != nil {
@@ -274,7 +274,7 @@ func (h *Host) write(params, content []byte) any {
 		// Another writer slipped in: put their file back, as the script does.
 		_ = exchange(bak, target)
 		_ = os.Remove(bak)
-		return h.conflict("another writer replaced the file during the write; their version was put back", win, old, req.Gzip)
+		return h.conflict("another writer replaced the file during the write; their version was put back", old, req.Gzip)
 	}
 	if h.opts.AfterReplace != nil {
 		h.opts.AfterReplace()

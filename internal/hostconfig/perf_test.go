@@ -18,8 +18,7 @@ import (
 
 // countOps counts the runner's commands by script, and the bytes they move.
 type counts struct {
-	reads, writes     atomic.Int32
-	bytesIn, bytesOut atomic.Int64
+	reads, writes atomic.Int32
 }
 
 func (c *counts) hook(r *simRunner) {

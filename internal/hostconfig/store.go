@@ -267,7 +267,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 		if next != nil {
 			snap, next = *next, nil
 		} else if snap, err = s.current(ctx, fresh, false); err != nil {
-			answerAll(batch, nil, err)
+			answerAll(batch, err)
 			return
 		}
 		doc, errs := s.apply(snap, batch)
@@ -286,7 +286,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 		case errors.As(err, &conflict):
 			s.count(func(st *Stats) { st.Conflicts++ })
 			if attempt >= s.opts.Attempts {
-				answerAll(batch, nil, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", snap.file.Path, s.host, attempt))
+				answerAll(batch, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", snap.file.Path, s.host, attempt))
 				return
 			}
 			fresh = true                 // the cached copy is stale: read the file again...
@@ -299,13 +299,13 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 				}
 			}
 			if err := sleep(ctx, backoff(attempt)); err != nil {
-				answerAll(batch, nil, err)
+				answerAll(batch, err)
 				return
 			}
 		default:
 			settled, serr := s.settle(ctx, snap.file, doc, err)
 			if serr != nil {
-				answerAll(batch, nil, serr)
+				answerAll(batch, serr)
 				return
 			}
 			answer(batch, settled, errs)
@@ -349,9 +349,9 @@ func answer(batch []*pending, doc *apphost.Doc, errs []error) {
 	}
 }
 
-func answerAll(batch []*pending, doc *apphost.Doc, err error) {
+func answerAll(batch []*pending, err error) {
 	for _, p := range batch {
-		p.done <- result{doc: doc, err: err}
+		p.done <- result{err: err}
 	}
 }
 

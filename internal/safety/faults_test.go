@@ -34,8 +34,7 @@ func TestFaultSuite(t *testing.T) {
 	}
 	// A read sends its stdin in two Sends (data, then End); so does a write.
 	// Skip counts are relative to the edit's own commands.
-	var scenarios []scenario
-	scenarios = []scenario{
+	scenarios := []scenario{
 		{name: "connection drops during the read's Receive", setup: func(r *rig) {
 			r.faults.Add(&dpsim.Rule{Action: "Receive", Kind: dpsim.Drop, Times: 1})
 		}, applied: true},

@@ -149,7 +149,7 @@ func run(dpList string, perDP int, delay time.Duration, cli, fixture string) err
 			}
 			all = append(all, rs...)
 		}
-		print(n, all)
+		printTable(n, all)
 		failures = append(failures, targets(n, len(src), all)...)
 	}
 	if len(failures) > 0 {
@@ -286,7 +286,7 @@ func peakRSS(dir string) int64 {
 	return peak
 }
 
-func print(n int, rs []result) {
+func printTable(n int, rs []result) {
 	fmt.Printf("%d DPs\n", n)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "phase\tmode\twall\tcommands/host\texchanges/host\treads/host\twrites/host\tKiB moved/host\tprovider peak RSS MiB\t")
