@@ -28,7 +28,7 @@ import (
 type Options struct {
 	Cache       bool          // answer reads from the last copy read or written
 	GroupCommit bool          // write edits that arrive within BatchWindow together
-	BatchWindow time.Duration // how long a batch waits for more edits; default 25ms
+	BatchWindow time.Duration // how long a batch waits for more edits; default 50ms
 	Attempts    int           // re-applications after conflicts; default DefaultAttempts
 	ReadRetries int           // retries of a read after a transient error; default 3
 	RetryDelay  time.Duration // first retry delay, doubled each time; default 250ms
@@ -80,7 +80,7 @@ type Stats struct {
 // New returns a Store for path on the host files talks to.
 func New(files *remotefile.Client, host, path string, opts Options) *Store {
 	if opts.BatchWindow <= 0 {
-		opts.BatchWindow = 25 * time.Millisecond
+		opts.BatchWindow = 50 * time.Millisecond
 	}
 	if opts.Attempts <= 0 {
 		opts.Attempts = DefaultAttempts
