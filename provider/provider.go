@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/dp-tools/terraform-provider-iis/datasources"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 	"github.com/dp-tools/terraform-provider-iis/resources"
 )
@@ -129,11 +130,15 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 }
 
 func (p *IISProvider) Resources(_ context.Context) []func() resource.Resource {
-	return []func() resource.Resource{resources.NewRequestFilteringExtension}
+	return []func() resource.Resource{
+		resources.NewRequestFilteringExtension,
+		resources.NewRequestFilteringHiddenSegment,
+		resources.NewRequestFilteringSettings,
+	}
 }
 
 func (p *IISProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{datasources.NewRequestFiltering}
 }
 
 func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {

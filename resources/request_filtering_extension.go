@@ -2,7 +2,6 @@ package resources
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -99,15 +98,7 @@ func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.Co
 
 // extensionID is the import format: [host|]location|extension, with the
 // location left out too for a server-scope rule on the provider's host.
-func extensionID(host, location, ext string) string {
-	switch {
-	case host != "":
-		return host + "|" + location + "|" + ext
-	case location != "":
-		return location + "|" + ext
-	}
-	return ext
-}
+func extensionID(host, location, ext string) string { return keyID(host, location, ext) }
 
 // where names the rule for messages: `.config at the server scope of dp01`.
 func where(host, location, ext string) string {
@@ -259,25 +250,13 @@ type privateGetter interface {
 }
 
 func saveOwnership(ctx context.Context, p privateSetter, own apphost.Ownership) diag.Diagnostics {
-	b, err := json.Marshal(own)
-	if err != nil {
-		var d diag.Diagnostics
-		d.AddError("Cannot record ownership", err.Error())
-		return d
-	}
-	return p.SetKey(ctx, ownershipKey, b)
+	return saveRecord(ctx, p, own)
 }
 
 // loadOwnership returns what the create did; a resource that was imported
 // has no record and is treated as added: destroy removes its entry.
 func loadOwnership(ctx context.Context, p privateGetter) (apphost.Ownership, diag.Diagnostics) {
 	var own apphost.Ownership
-	b, diags := p.GetKey(ctx, ownershipKey)
-	if diags.HasError() || len(b) == 0 {
-		return own, diags
-	}
-	if err := json.Unmarshal(b, &own); err != nil {
-		diags.AddError("Cannot read ownership record", fmt.Sprintf("the private state of this resource is damaged (%v); remove it with terraform state rm and import it again", err))
-	}
+	diags := loadRecord(ctx, p, &own)
 	return own, diags
 }

@@ -124,9 +124,17 @@ func (d *Doc) lineIsolated(from, to int) (lineFrom, lineTo int, ok bool) {
 // removeElement deletes e; when e stands on lines of its own, those whole
 // lines go, which is exactly what insertChild added.
 func (d *Doc) removeElement(e *etree.Element) []byte {
+	from, to := d.removalSpan(e)
+	return d.splice(from, to, "")
+}
+
+// removalSpan is the byte range removeElement takes away: e's whole lines
+// when it stands alone on them, e and the line break before it when it is
+// first on its line but followed by more, or e alone.
+func (d *Doc) removalSpan(e *etree.Element) (from, to int) {
 	sp := d.spans[e]
 	if from, to, ok := d.lineIsolated(sp.start, sp.end); ok {
-		return d.splice(from, to, "")
+		return from, to
 	}
 	// First on its line but followed by more (a closing tag): take the line
 	// break before it too, the inverse of insertChild's inline case.
@@ -135,9 +143,9 @@ func (d *Doc) removeElement(e *etree.Element) []byte {
 		if from > 0 && d.src[from-1] == '\r' {
 			from--
 		}
-		return d.splice(from, sp.end, "")
+		return from, sp.end
 	}
-	return d.splice(sp.start, sp.end, "")
+	return sp.start, sp.end
 }
 
 // insertChild appends lines (already indented relative to each other) as the
@@ -160,10 +168,7 @@ func (d *Doc) insertChild(parent *etree.Element, lines []string) []byte {
 	switch {
 	case sp.selfClosing:
 		// Drop "/" and the spaces before it, keep '>'.
-		cut := sp.startTagEnd - 2
-		for isSpace(d.src[cut-1]) {
-			cut--
-		}
+		cut := d.selfClosingCut(parent)
 		return d.splice(cut, sp.end, ">"+d.nl+block.String()+pIndent+"</"+parent.FullTag()+">")
 	default:
 		ls := lineStart(d.src, sp.endTagStart)
@@ -180,14 +185,38 @@ func (d *Doc) insertChild(parent *etree.Element, lines []string) []byte {
 	}
 }
 
+// selfClosingCut is where the "/>" of a self-closing start tag begins,
+// spaces before it included: what insertChild replaces when it opens the
+// element up.
+func (d *Doc) selfClosingCut(e *etree.Element) int {
+	cut := d.spans[e].startTagEnd - 2
+	for isSpace(d.src[cut-1]) {
+		cut--
+	}
+	return cut
+}
+
+// selfClosingTail returns the bytes that close a self-closing start tag
+// (" />", "/>"), so that an element opened up by insertChild can be closed
+// again exactly as it was.
+func (d *Doc) selfClosingTail(e *etree.Element) string {
+	return string(d.src[d.selfClosingCut(e):d.spans[e].startTagEnd])
+}
+
 // collapse turns an element whose content is only whitespace back into IIS's
 // self-closing form `<x a="b" />`: the inverse of opening it up in insertChild.
 func (d *Doc) collapse(e *etree.Element) []byte {
+	return d.collapseWith(e, " />")
+}
+
+// collapseWith is collapse with the given end of the start tag, for an
+// element whose original form was recorded.
+func (d *Doc) collapseWith(e *etree.Element, tail string) []byte {
 	sp := d.spans[e]
 	if sp.selfClosing {
 		return d.src
 	}
-	return d.splice(sp.startTagEnd-1, sp.end, " />")
+	return d.splice(sp.startTagEnd-1, sp.end, tail)
 }
 
 // isEmpty reports whether e has no content but whitespace.

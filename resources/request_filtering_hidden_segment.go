@@ -1,0 +1,252 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+)
+
+// RequestFilteringHiddenSegment is iis_request_filtering_hidden_segment.
+// IIS's hidden segments have no "allowed" flag: a segment in the list is
+// refused (HTTP 404.8), one not in it is served. So this resource stands
+// for the segment being *allowed* in its scope, and exists exactly as long
+// as the segment is not hidden there.
+type RequestFilteringHiddenSegment struct {
+	data *ProviderData
+}
+
+var (
+	_ resource.Resource                = (*RequestFilteringHiddenSegment)(nil)
+	_ resource.ResourceWithConfigure   = (*RequestFilteringHiddenSegment)(nil)
+	_ resource.ResourceWithImportState = (*RequestFilteringHiddenSegment)(nil)
+)
+
+// NewRequestFilteringHiddenSegment is the resource's constructor.
+func NewRequestFilteringHiddenSegment() resource.Resource { return &RequestFilteringHiddenSegment{} }
+
+type segmentModel struct {
+	ID       types.String `tfsdk:"id"`
+	Segment  types.String `tfsdk:"segment"`
+	Location types.String `tfsdk:"location"`
+	Host     types.String `tfsdk:"host"`
+}
+
+func (r *RequestFilteringHiddenSegment) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_request_filtering_hidden_segment"
+}
+
+func (r *RequestFilteringHiddenSegment) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Allows one hidden segment: makes sure a folder or file name such as `bin` is **not** in IIS request filtering's " +
+			"hidden segments (`system.webServer/security/requestFiltering/hiddenSegments` in applicationHost.config), server-wide or for one location, " +
+			"so that URLs containing it are served instead of refused with HTTP 404.8. The resource exists while the segment is allowed; " +
+			"destroying it hides the segment again as it was.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The import ID: `segment` for the server scope, `location|segment` for a location, and `host|location|segment` when `host` is set.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"segment": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The path segment to allow, e.g. `bin`: one folder or file name, without `/`. IIS compares hidden segments " +
+					"case-insensitively, so `BIN` is the same segment. Changing it (other than its case) replaces the resource.",
+				Validators:    []validator.String{segmentValidator{}},
+				PlanModifiers: []planmodifier.String{requiresReplaceUnlessCaseOnly()},
+			},
+			"location": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(""),
+				MarkdownDescription: "`\"\"` (the default) for the server scope, where the segment's `<add>` entry is removed; or an IIS location path such as " +
+					"`Default Web Site/SMS_DP_SMSPKG$`, where a `<remove segment=\"...\"/>` stops the inherited entry (in a `<location path=\"...\">` block, created when missing). " +
+					"Changing it replaces the resource.",
+				Validators:    []validator.String{locationValidator{}},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"host": hostAttribute(),
+		},
+	}
+}
+
+func (r *RequestFilteringHiddenSegment) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configure(req.ProviderData, &resp.Diagnostics)
+}
+
+func segmentWhat(seg string) string { return fmt.Sprintf("hidden segment %q", seg) }
+
+func (r *RequestFilteringHiddenSegment) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan segmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store(plan.Host)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
+	var own apphost.SegmentOwnership
+	_, err = store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+		out, o, err := d.AllowSegment(loc, seg)
+		own = o
+		return out, err
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot allow "+where(host, loc, segmentWhat(seg)), err.Error())
+		return
+	}
+	tflog.Info(ctx, "hidden segment allowed", map[string]any{"host": host, "location": loc, "segment": seg, "removed_entry": own.Cut != nil, "wrote_remove": own.WroteRemove})
+	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	plan.ID = types.StringValue(keyID(plan.Host.ValueString(), loc, seg))
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// Read: the segment hidden again at the scope (its entry back at the server
+// scope, the location's <remove> gone, or a scope above that hides it) is
+// drift: the resource is gone from the state and the plan allows it again.
+func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state segmentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store(state.Host)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
+	doc, err := store.Read(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read "+where(host, loc, segmentWhat(seg)), err.Error())
+		return
+	}
+	hit, err := doc.HiddenSegment(loc, seg)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read "+where(host, loc, segmentWhat(seg)), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+		return
+	}
+	if hit != nil {
+		tflog.Warn(ctx, "hidden segment is hidden again on the host; it will be planned for creation", map[string]any{"host": host, "location": loc, "segment": seg, "line": hit.Line, "scope": hit.Scope})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if state.ID.IsNull() || state.ID.ValueString() == "" {
+		state.ID = types.StringValue(keyID(state.Host.ValueString(), loc, seg))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// Update only happens for a change of the segment's case, which is the
+// same IIS segment: nothing to write.
+func (r *RequestFilteringHiddenSegment) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state segmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *RequestFilteringHiddenSegment) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state segmentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var own apphost.SegmentOwnership
+	diags := loadRecord(ctx, req.Private, &own)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store(state.Host)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
+	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+		return d.RestoreSegment(loc, seg, own)
+	}); err != nil {
+		resp.Diagnostics.AddError("Cannot hide again "+where(host, loc, segmentWhat(seg)), err.Error())
+	}
+}
+
+// ImportState takes `segment`, `location|segment` or `host|location|segment`.
+func (r *RequestFilteringHiddenSegment) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	host, loc, seg, ok := splitImportID(req.ID)
+	if ok {
+		ok = segmentProblem(seg) == ""
+	}
+	if !ok {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("%q: use the segment (\"bin\") for the server scope, \"location|segment\" (\"Default Web Site/SMS_DP_SMSPKG$|bin\"), "+
+				"or \"host|location|segment\" (\"dp01.corp.example||bin\") for a resource with its own host.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("segment"), seg)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
+	if host != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID(host, loc, seg))...)
+}
+
+type segmentValidator struct{}
+
+func (segmentValidator) Description(context.Context) string {
+	return `one folder or file name as it appears in URLs (e.g. "bin", "App_Data", "web.config"), without "/" or "\"`
+}
+func (v segmentValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+// segmentProblem says why s cannot be a hidden segment, or "" when it can.
+// IIS compares hidden segments with whole path segments, so a value with a
+// slash would never match anything.
+func segmentProblem(s string) string {
+	switch {
+	case s == "":
+		return "it is empty"
+	case len(s) > 260:
+		return "it is longer than 260 characters"
+	case strings.ContainsAny(s, `/\`):
+		return `it holds "/" or "\": IIS matches hidden segments against single path segments, so manage each folder name separately`
+	case s == "." || s == "..":
+		return `"." and ".." are not folder names`
+	case strings.TrimSpace(s) != s:
+		return "it starts or ends with white space"
+	case strings.ContainsAny(s, `"<>|*?`):
+		return `it holds a character that cannot be in a folder or file name (" < > | * ?)`
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "it holds a control character"
+	}
+	return ""
+}
+
+func (v segmentValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	if problem := segmentProblem(s); problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid hidden segment",
+			fmt.Sprintf("segment = %q: %s. A hidden segment is %s.", s, problem, v.Description(context.Background())))
+	}
+}

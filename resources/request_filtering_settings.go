@@ -1,0 +1,451 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+)
+
+// RequestFilteringSettings is iis_request_filtering_settings: the scalar
+// settings of request filtering in one scope. Only the arguments the
+// configuration sets are managed; the others are neither read nor written,
+// so that two teams (or IIS Manager) can own different settings.
+type RequestFilteringSettings struct {
+	data *ProviderData
+}
+
+var (
+	_ resource.Resource                   = (*RequestFilteringSettings)(nil)
+	_ resource.ResourceWithConfigure      = (*RequestFilteringSettings)(nil)
+	_ resource.ResourceWithImportState    = (*RequestFilteringSettings)(nil)
+	_ resource.ResourceWithValidateConfig = (*RequestFilteringSettings)(nil)
+)
+
+// NewRequestFilteringSettings is the resource's constructor.
+func NewRequestFilteringSettings() resource.Resource { return &RequestFilteringSettings{} }
+
+type settingsModel struct {
+	ID                          types.String `tfsdk:"id"`
+	Location                    types.String `tfsdk:"location"`
+	Host                        types.String `tfsdk:"host"`
+	AllowDoubleEscaping         types.Bool   `tfsdk:"allow_double_escaping"`
+	AllowHighBitCharacters      types.Bool   `tfsdk:"allow_high_bit_characters"`
+	UnescapeQueryString         types.Bool   `tfsdk:"unescape_query_string"`
+	FileExtensionsAllowUnlisted types.Bool   `tfsdk:"file_extensions_allow_unlisted"`
+	RequestLimits               types.Object `tfsdk:"request_limits"`
+}
+
+// requestLimitsTypes are the attribute types of request_limits.
+func requestLimitsTypes() map[string]attr.Type {
+	return map[string]attr.Type{"max_allowed_content_length": types.Int64Type, "max_url": types.Int64Type, "max_query_string": types.Int64Type}
+}
+
+// settingField ties a Terraform argument to an IIS setting.
+type settingField struct {
+	setting apphost.Setting
+	name    string // the argument, or the attribute of request_limits
+	limit   bool   // inside request_limits
+}
+
+func settingFields() []settingField {
+	return []settingField{
+		{apphost.AllowDoubleEscaping, "allow_double_escaping", false},
+		{apphost.AllowHighBitCharacters, "allow_high_bit_characters", false},
+		{apphost.UnescapeQueryString, "unescape_query_string", false},
+		{apphost.AllowUnlisted, "file_extensions_allow_unlisted", false},
+		{apphost.MaxAllowedContentLength, "max_allowed_content_length", true},
+		{apphost.MaxURL, "max_url", true},
+		{apphost.MaxQueryString, "max_query_string", true},
+	}
+}
+
+func (m *settingsModel) boolField(name string) *types.Bool {
+	switch name {
+	case "allow_double_escaping":
+		return &m.AllowDoubleEscaping
+	case "allow_high_bit_characters":
+		return &m.AllowHighBitCharacters
+	case "unescape_query_string":
+		return &m.UnescapeQueryString
+	}
+	return &m.FileExtensionsAllowUnlisted
+}
+
+// limit returns an attribute of request_limits (null when the object is).
+func (m *settingsModel) limit(name string) types.Int64 {
+	if m.RequestLimits.IsNull() || m.RequestLimits.IsUnknown() {
+		return types.Int64Null()
+	}
+	if v, ok := m.RequestLimits.Attributes()[name].(types.Int64); ok {
+		return v
+	}
+	return types.Int64Null()
+}
+
+// values returns the raw values of the settings the model manages: what the
+// configuration sets. unknown is true when a value is not known yet.
+func (m *settingsModel) values() (vals map[apphost.Setting]string, unknown bool) {
+	vals = map[apphost.Setting]string{}
+	if m.RequestLimits.IsUnknown() {
+		unknown = true
+	}
+	for _, f := range settingFields() {
+		if f.limit {
+			v := m.limit(f.name)
+			unknown = unknown || v.IsUnknown()
+			if !v.IsNull() && !v.IsUnknown() {
+				vals[f.setting] = strconv.FormatInt(v.ValueInt64(), 10)
+			}
+			continue
+		}
+		v := *m.boolField(f.name)
+		unknown = unknown || v.IsUnknown()
+		if !v.IsNull() && !v.IsUnknown() {
+			vals[f.setting] = strconv.FormatBool(v.ValueBool())
+		}
+	}
+	return vals, unknown
+}
+
+// setValues writes each setting in vals into the model (the others stay as
+// they are); request_limits is rebuilt from the limits in vals and keep
+// (the limits the model already had, which stay null when not in vals).
+func (m *settingsModel) setValues(vals map[apphost.Setting]apphost.SettingValue) {
+	limits := map[string]attr.Value{}
+	anyLimit := false
+	for _, f := range settingFields() {
+		v, ok := vals[f.setting]
+		if f.limit {
+			cur := m.limit(f.name)
+			if ok {
+				cur = types.Int64Value(int64(v.Number))
+			}
+			anyLimit = anyLimit || !cur.IsNull()
+			limits[f.name] = cur
+			continue
+		}
+		if ok {
+			*m.boolField(f.name) = types.BoolValue(v.Bool)
+		}
+	}
+	switch {
+	case anyLimit || !m.RequestLimits.IsNull():
+		m.RequestLimits = types.ObjectValueMust(requestLimitsTypes(), limits)
+	default:
+		m.RequestLimits = types.ObjectNull(requestLimitsTypes())
+	}
+}
+
+func (r *RequestFilteringSettings) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_request_filtering_settings"
+}
+
+func (r *RequestFilteringSettings) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	limit := func(attr, desc string) schema.Int64Attribute {
+		return schema.Int64Attribute{
+			Optional:            true,
+			MarkdownDescription: fmt.Sprintf("`<requestLimits %s>`: ", attr) + desc + ". Unset: not managed.",
+			Validators:          []validator.Int64{int64validator.Between(0, 4294967295)},
+		}
+	}
+	flag := func(xml, desc string) schema.BoolAttribute {
+		return schema.BoolAttribute{Optional: true, MarkdownDescription: fmt.Sprintf("`%s`: ", xml) + desc + ". Unset: not managed."}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages the settings of IIS request filtering (`system.webServer/security/requestFiltering` in applicationHost.config) in one scope: " +
+			"the server, or one location. Only the arguments you set are managed; the others are left as they are in the file and never show as drift. " +
+			"Destroy gives every managed attribute its earlier value back (or removes it when it was absent) and removes the elements the resource had to create.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The import ID: the location, `/` for the server scope, and `host|location` when `host` is set " +
+					"(`dp01.corp.example|` for the server scope).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"location": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(""),
+				MarkdownDescription: "`\"\"` (the default) for the server scope, or an IIS location path such as " +
+					"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). One resource per scope. Changing it replaces the resource.",
+				Validators:    []validator.String{locationValidator{}},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"host": hostAttribute(),
+			"allow_double_escaping": flag(`<requestFiltering allowDoubleEscaping>`,
+				"`true` lets URL paths with `+` or double escapes through, such as package folders named `Program+Files` or `C++`, which IIS refuses with HTTP 404.11 by default (`false`)"),
+			"allow_high_bit_characters": flag(`<requestFiltering allowHighBitCharacters>`,
+				"`false` refuses URLs with non-ASCII characters with HTTP 404.12; IIS default `true`"),
+			"unescape_query_string": flag(`<requestFiltering unescapeQueryString>`,
+				"whether query strings are scanned after unescaping as well as before; IIS default `true`"),
+			"file_extensions_allow_unlisted": flag(`<fileExtensions allowUnlisted>`,
+				"`false` refuses every file extension not listed as allowed (HTTP 404.7); IIS default `true`"),
+			"request_limits": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Request limits (`<requestLimits>`). Only the limits set here are managed.",
+				Attributes: map[string]schema.Attribute{
+					"max_allowed_content_length": limit("maxAllowedContentLength", "the largest request body in bytes, above which IIS answers HTTP 404.13; IIS default 30000000"),
+					"max_url":                    limit("maxUrl", "the longest URL path in bytes, above which IIS answers HTTP 404.14; IIS default 4096"),
+					"max_query_string":           limit("maxQueryString", "the longest query string in bytes, above which IIS answers HTTP 404.15; IIS default 2048"),
+				},
+			},
+		},
+	}
+}
+
+func (r *RequestFilteringSettings) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m settingsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if vals, unknown := m.values(); len(vals) == 0 && !unknown {
+		resp.Diagnostics.AddError("Nothing to manage",
+			"Set at least one of allow_double_escaping, allow_high_bit_characters, unescape_query_string, file_extensions_allow_unlisted "+
+				"or request_limits { max_allowed_content_length, max_url, max_query_string }: the resource manages only the settings it sets.")
+	}
+}
+
+func (r *RequestFilteringSettings) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configure(req.ProviderData, &resp.Diagnostics)
+}
+
+// settingsID is the import ID. Terraform refuses an empty import ID, so the
+// server scope on the provider's host is "/".
+func settingsID(host, location string) string {
+	switch {
+	case host != "":
+		return host + "|" + location
+	case location == "":
+		return "/"
+	}
+	return location
+}
+
+func splitSettingsID(id string) (host, location string, ok bool) {
+	parts := strings.Split(id, "|")
+	switch len(parts) {
+	case 1:
+		location = parts[0]
+	case 2:
+		host, location = parts[0], parts[1]
+		if host == "" {
+			return "", "", false
+		}
+	default:
+		return "", "", false
+	}
+	if location == "/" {
+		location = ""
+	}
+	return host, location, id != "" && (location == "" || !strings.HasPrefix(location, "/"))
+}
+
+func settingsWhere(host, location string) string {
+	if location == "" {
+		return "the request filtering settings at the server scope of " + host
+	}
+	return fmt.Sprintf("the request filtering settings at location %q of %s", location, host)
+}
+
+// apply runs ManageSettings with the resource's record and stores the new
+// record in private state.
+func (r *RequestFilteringSettings) apply(ctx context.Context, host types.String, location string, want map[apphost.Setting]*string, own apphost.SettingsOwnership, what string, diags *diag.Diagnostics) (apphost.SettingsOwnership, bool) {
+	store, name, err := r.data.store(host)
+	if err != nil {
+		diags.AddError("Cannot reach the distribution point", err.Error())
+		return own, false
+	}
+	var next apphost.SettingsOwnership
+	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+		out, o, err := d.ManageSettings(location, want, own)
+		next = o
+		return out, err
+	}); err != nil {
+		diags.AddError("Cannot "+what+" "+settingsWhere(name, location), err.Error())
+		return own, false
+	}
+	tflog.Info(ctx, "request filtering settings "+what, map[string]any{"host": name, "location": location, "settings": len(want)})
+	return next, true
+}
+
+func ptrs(vals map[apphost.Setting]string) map[apphost.Setting]*string {
+	out := map[apphost.Setting]*string{}
+	for s, v := range vals {
+		out[s] = &v
+	}
+	return out
+}
+
+func (r *RequestFilteringSettings) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan settingsModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	vals, _ := plan.values()
+	own, ok := r.apply(ctx, plan.Host, plan.Location.ValueString(), ptrs(vals), apphost.SettingsOwnership{}, "set", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	plan.ID = types.StringValue(settingsID(plan.Host.ValueString(), plan.Location.ValueString()))
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// Read reports the value IIS applies at the scope for each managed setting
+// (the scope's own attribute, else the inherited value or the IIS default),
+// so that a hand edit shows up as an update back to the configuration.
+// After an import nothing is managed yet: the settings the scope writes
+// itself become the managed ones.
+func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state settingsModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	store, host, err := r.data.store(state.Host)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
+		return
+	}
+	loc := state.Location.ValueString()
+	doc, err := store.Read(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read "+settingsWhere(host, loc), err.Error())
+		return
+	}
+	fail := func(err error) {
+		resp.Diagnostics.AddError("Cannot read "+settingsWhere(host, loc), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+	}
+	managed, _ := state.values()
+	got := map[apphost.Setting]apphost.SettingValue{}
+	if len(managed) == 0 {
+		raw, err := doc.ScopeSettings(loc)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if len(raw) == 0 {
+			resp.Diagnostics.AddWarning("Nothing to import",
+				fmt.Sprintf("%s sets none of the request filtering settings this resource manages; create the resource instead of importing it.", describeLocation(loc)))
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		for s, v := range raw {
+			if got[s], err = apphost.ParseSetting(s, v); err != nil {
+				fail(err)
+				return
+			}
+		}
+	} else {
+		p, err := doc.Effective(loc)
+		if err != nil {
+			fail(err)
+			return
+		}
+		for s := range managed {
+			got[s] = p.Setting(s)
+		}
+	}
+	state.setValues(got)
+	if state.ID.IsNull() || state.ID.ValueString() == "" {
+		state.ID = types.StringValue(settingsID(state.Host.ValueString(), loc))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func describeLocation(loc string) string {
+	if loc == "" {
+		return "The server scope"
+	}
+	return fmt.Sprintf("Location %q", loc)
+}
+
+// Update writes the settings the plan sets and gives the ones it no longer
+// sets their earlier values back.
+func (r *RequestFilteringSettings) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state settingsModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var own apphost.SettingsOwnership
+	diags := loadRecord(ctx, req.Private, &own)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	vals, _ := plan.values()
+	old, _ := state.values()
+	want := ptrs(vals)
+	for s := range old {
+		if _, still := vals[s]; !still {
+			want[s] = nil
+		}
+	}
+	own, ok := r.apply(ctx, plan.Host, plan.Location.ValueString(), want, own, "update", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *RequestFilteringSettings) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state settingsModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var own apphost.SettingsOwnership
+	diags := loadRecord(ctx, req.Private, &own)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	vals, _ := state.values()
+	want := map[apphost.Setting]*string{}
+	for s := range vals {
+		want[s] = nil
+	}
+	for s := range own.Previous {
+		want[s] = nil
+	}
+	r.apply(ctx, state.Host, state.Location.ValueString(), want, own, "restore", &resp.Diagnostics)
+}
+
+// ImportState takes the location ("/" for the server scope) or
+// host|location. The settings the scope writes itself become managed.
+func (r *RequestFilteringSettings) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	host, loc, ok := splitSettingsID(req.ID)
+	if !ok {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("%q: use the location (\"Default Web Site/SMS_DP_SMSPKG$\"), \"/\" for the server scope, "+
+				"or \"host|location\" (\"dp01.corp.example|\" for the server scope of a resource with its own host).", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
+	if host != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), settingsID(host, loc))...)
+}

@@ -1,0 +1,69 @@
+package resources
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
+)
+
+// keyID is the import format of a keyed rule: `key` for the server scope on
+// the provider's host, `location|key` for a location, `host|location|key`
+// for a resource with its own host.
+func keyID(host, location, key string) string {
+	switch {
+	case host != "":
+		return host + "|" + location + "|" + key
+	case location != "":
+		return location + "|" + key
+	}
+	return key
+}
+
+// saveRecord stores v, what a create or update did, as JSON in a
+// resource's private state, for the delete that undoes it.
+func saveRecord(ctx context.Context, p privateSetter, v any) diag.Diagnostics {
+	b, err := json.Marshal(v)
+	if err != nil {
+		var d diag.Diagnostics
+		d.AddError("Cannot record ownership", err.Error())
+		return d
+	}
+	return p.SetKey(ctx, ownershipKey, b)
+}
+
+// loadRecord reads the record into v, leaving v as it is when there is none
+// (a resource that was imported, not created).
+func loadRecord(ctx context.Context, p privateGetter, v any) diag.Diagnostics {
+	b, diags := p.GetKey(ctx, ownershipKey)
+	if diags.HasError() || len(b) == 0 {
+		return diags
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		diags.AddError("Cannot read ownership record", fmt.Sprintf("the private state of this resource is damaged (%v); remove it with terraform state rm and import it again", err))
+	}
+	return diags
+}
+
+// The helpers below let the data sources (another package) share the
+// resources' argument checks and host handling.
+
+// HostValidator checks a per-resource or per-data-source host argument.
+func HostValidator() validator.String { return hostValidator{} }
+
+// LocationValidator checks an IIS location path argument.
+func LocationValidator() validator.String { return locationValidator{} }
+
+// ConfigureData extracts ProviderData in a data source's Configure.
+func ConfigureData(data any, diags *diag.Diagnostics) *ProviderData { return configure(data, diags) }
+
+// StoreFor returns the Store of host, or of the provider's host when host
+// is null or empty, and the host's name for messages.
+func (pd *ProviderData) StoreFor(host types.String) (*hostconfig.Store, string, error) {
+	return pd.store(host)
+}
