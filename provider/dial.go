@@ -24,10 +24,12 @@ func (s settings) dialer() hostconfig.Dialer {
 		if host == "" {
 			missing = append(missing, "host (or IIS_HOST)")
 		}
-		if s.username == "" {
+		// A client certificate replaces both; a keytab the password.
+		if s.username == "" && s.auth != "certificate" {
 			missing = append(missing, "username (or IIS_USERNAME)")
 		}
-		if s.password == "" {
+		keytabInstead := s.auth == "kerberos" && s.keytab != ""
+		if s.password == "" && s.auth != "certificate" && !keytabInstead {
 			missing = append(missing, "password (or IIS_PASSWORD)")
 		}
 		if len(missing) > 0 {
@@ -55,7 +57,15 @@ func (s settings) dialer() hostconfig.Dialer {
 			Password:         s.password,
 			Auth:             s.auth,
 			AllowUnencrypted: s.allowUnencrypted,
+			ClientCert:       []byte(s.clientCert),
+			ClientKey:        []byte(s.clientKey),
+			Realm:            s.realm,
+			Krb5Conf:         s.krb5Conf,
+			SPN:              s.spn,
+			Keytab:           s.keytab,
 			Timeout:          s.timeout,
+			// The naive mode `make bench` compares against.
+			DisableShellReuse: s.disableShellReuse,
 		})
 		if err != nil {
 			return nil, err

@@ -53,6 +53,12 @@ type Model struct {
 	Password         types.String `tfsdk:"password"`
 	Auth             types.String `tfsdk:"auth"`
 	AllowUnencrypted types.Bool   `tfsdk:"allow_unencrypted"`
+	ClientCert       types.String `tfsdk:"client_cert"`
+	ClientKey        types.String `tfsdk:"client_key"`
+	Realm            types.String `tfsdk:"realm"`
+	Krb5Conf         types.String `tfsdk:"krb5_conf"`
+	SPN              types.String `tfsdk:"spn"`
+	Keytab           types.String `tfsdk:"keytab"`
 	Timeout          types.String `tfsdk:"timeout"`
 	ConfigPath       types.String `tfsdk:"config_path"`
 	Backups          types.Int64  `tfsdk:"backups"`
@@ -105,13 +111,48 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"auth": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Authentication scheme: `ntlm` (default; NTLMv2 with message encryption, which a domain-joined host " +
-					"accepts out of the box over HTTP) or `basic` (over HTTPS, or over HTTP only with `allow_unencrypted`). Environment: `IIS_AUTH`.",
-				Validators: []validator.String{stringvalidator.OneOf("ntlm", "basic")},
+				MarkdownDescription: "Authentication scheme. Environment: `IIS_AUTH`.\n" +
+					"  - `ntlm` (default): NTLMv2, for domain and local accounts. Over HTTP every message is encrypted with the NTLM session " +
+					"(what a domain-joined host accepts out of the box: Negotiate enabled, `AllowUnencrypted=false`); over HTTPS TLS protects it. " +
+					"The connection is authenticated once and reused; a failed handshake is an error, never a fallback to anything weaker.\n" +
+					"  - `kerberos`: a Kerberos ticket for `spn` from the KDCs of `realm` (`krb5_conf`), with the password or a `keytab`. " +
+					"Needs `https = true`: Kerberos message encryption is not implemented, so over HTTP messages would travel in clear " +
+					"(only with `allow_unencrypted`, which a default host refuses).\n" +
+					"  - `basic`: local accounts only; needs Basic enabled on the host (`winrm set winrm/config/service/auth @{Basic=\"true\"}`) " +
+					"and `https = true` (or `allow_unencrypted` in a lab).\n" +
+					"  - `certificate`: a TLS client certificate (`client_cert`, `client_key`) mapped to a local account on the host " +
+					"(`winrm create winrm/config/service/certmapping`); needs `https = true`; `username` and `password` are not used.",
+				Validators: []validator.String{stringvalidator.OneOf("ntlm", "basic", "kerberos", "certificate")},
 			},
 			"allow_unencrypted": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Allow `basic` or `kerberos` over plain HTTP, which sends the file (and with `basic` the password) in clear text; " +
+					"the host must allow it too (`AllowUnencrypted=true`). Only for labs; `ntlm` encrypts over HTTP without it. Default `false`. Environment: `IIS_ALLOW_UNENCRYPTED`.",
+			},
+			"client_cert": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Allow `basic` authentication over plain HTTP, which sends the password and the file in clear text. Only for labs. Default `false`. Environment: `IIS_ALLOW_UNENCRYPTED`.",
+				MarkdownDescription: "With `auth = \"certificate\"`: the PEM client certificate (client authentication usage, the user's UPN in its subject alternative names), e.g. `file(\"client.pem\")`. Environment: `IIS_CLIENT_CERT`.",
+			},
+			"client_key": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "With `auth = \"certificate\"`: the PEM private key of `client_cert`. Environment: `IIS_CLIENT_KEY`.",
+			},
+			"realm": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "With `auth = \"kerberos\"`: the Kerberos realm, e.g. `CORP.EXAMPLE.COM`. Default: from a `user@REALM` username, else `default_realm` of `krb5_conf`. Environment: `IIS_REALM`.",
+			},
+			"krb5_conf": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "With `auth = \"kerberos\"`: path of a krb5.conf, or its content, naming the realm's KDCs. Default: `KRB5_CONFIG`, else `/etc/krb5.conf`. Environment: `IIS_KRB5_CONF`.",
+			},
+			"spn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "With `auth = \"kerberos\"`: the host's service principal. Default `HTTP/<host>`. Environment: `IIS_SPN`.",
+			},
+			"keytab": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "With `auth = \"kerberos\"`: path of a keytab holding the key of `username`, used instead of `password`. Environment: `IIS_KEYTAB`.",
 			},
 			"timeout": schema.StringAttribute{
 				Optional:            true,
@@ -177,6 +218,8 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 // settings are the provider's arguments after environment fallbacks.
 type settings struct {
 	host, caCert, tlsServerName, username, password, auth, configPath string
+	clientCert, clientKey, realm, krb5Conf, spn, keytab               string
+	disableShellReuse                                                 bool // IIS_OPTIMIZATIONS=off
 	port, backups                                                     int
 	https, insecure, allowUnencrypted                                 bool
 	timeout                                                           time.Duration
@@ -249,6 +292,15 @@ func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
 	s.password = str("password", m.Password, "IIS_PASSWORD", "")
 	s.auth = strings.ToLower(str("auth", m.Auth, "IIS_AUTH", "ntlm"))
 	s.allowUnencrypted = boolean("allow_unencrypted", m.AllowUnencrypted, "IIS_ALLOW_UNENCRYPTED")
+	s.clientCert = str("client_cert", m.ClientCert, "IIS_CLIENT_CERT", "")
+	s.clientKey = str("client_key", m.ClientKey, "IIS_CLIENT_KEY", "")
+	s.realm = str("realm", m.Realm, "IIS_REALM", "")
+	s.krb5Conf = str("krb5_conf", m.Krb5Conf, "IIS_KRB5_CONF", "")
+	s.spn = str("spn", m.SPN, "IIS_SPN", "")
+	s.keytab = str("keytab", m.Keytab, "IIS_KEYTAB", "")
+	if v, ok := env("IIS_OPTIMIZATIONS"); ok && strings.EqualFold(v, "off") {
+		s.disableShellReuse = true
+	}
 	s.configPath = str("config_path", m.ConfigPath, "IIS_CONFIG_PATH", DefaultConfigPath)
 	defPort := 5985
 	if s.https {
@@ -257,9 +309,28 @@ func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
 	s.port = integer("port", m.Port, "IIS_PORT", defPort)
 	s.backups = integer("backups", m.Backups, "IIS_BACKUPS", 5)
 
-	if s.auth != "ntlm" && s.auth != "basic" {
+	switch s.auth {
+	case "ntlm", "basic", "kerberos", "certificate":
+	default:
 		d.AddAttributeError(path.Root("auth"), "Unsupported authentication scheme",
-			fmt.Sprintf("auth = %q: use \"ntlm\" (the default, with message encryption) or \"basic\" (over HTTPS, or with allow_unencrypted = true).", s.auth))
+			fmt.Sprintf("auth = %q: use \"ntlm\" (the default, with message encryption), \"kerberos\" or \"certificate\" (over HTTPS), "+
+				"or \"basic\" (over HTTPS, or with allow_unencrypted = true).", s.auth))
+	}
+	if s.auth == "kerberos" && !s.https && !s.allowUnencrypted {
+		d.AddAttributeError(path.Root("auth"), "Kerberos over plain HTTP is refused",
+			"This provider has no Kerberos message encryption (nor has the WinRM library it builds on), so over HTTP every script and the file would travel in clear, "+
+				"and a host with the default AllowUnencrypted=false refuses such messages. Use https = true (port 5986), or auth = \"ntlm\", which encrypts messages over HTTP. "+
+				"For a lab only, set allow_unencrypted = true (and AllowUnencrypted on the host's WinRM service).")
+	}
+	if s.auth == "certificate" {
+		if !s.https {
+			d.AddAttributeError(path.Root("https"), "Certificate authentication needs HTTPS",
+				"auth = \"certificate\" authenticates with a TLS client certificate: set https = true (port 5986).")
+		}
+		if s.clientCert == "" || s.clientKey == "" {
+			d.AddAttributeError(path.Root("client_cert"), "Client certificate missing",
+				"auth = \"certificate\" needs client_cert and client_key (PEM), e.g. client_cert = file(\"client.pem\") and client_key = file(\"client.key\").")
+		}
 	}
 	if s.port < 1 || s.port > 65535 {
 		d.AddAttributeError(path.Root("port"), "Invalid port", fmt.Sprintf("port = %d: use a TCP port from 1 to 65535 (WinRM listens on 5985 for HTTP and 5986 for HTTPS).", s.port))

@@ -13,6 +13,8 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/wsman"
+	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
 // Options configure a simulated distribution point.
@@ -30,6 +32,29 @@ type Options struct {
 	// Host varies the simulated host (validation, hooks).
 	Host HostOptions
 	Logf func(format string, args ...any)
+	// Auth, when set, configures authentication like a Windows host's
+	// winrm/config/service instead of the Basic-only default; Username and
+	// Password are its account.
+	Auth *Auth
+}
+
+// Auth mirrors winrm/config/service: its zero value is a host that accepts
+// nothing. A domain-joined DP out of the box is Auth{Negotiate: true,
+// Kerberos: keytab}: no Basic, no certificates, AllowUnencrypted=false.
+type Auth struct {
+	Basic     bool // Auth/Basic
+	Negotiate bool // Auth/Negotiate, answered with NTLM
+	// Kerberos, when set, accepts Kerberos (in Negotiate) for the service
+	// keys in this keytab (HTTP/<host>@REALM).
+	Kerberos *keytab.Keytab
+	// CertMappings enable Auth/Certificate (over TLS) with these
+	// certificate mappings (winrm/config/service/certmapping).
+	CertMappings []wsman.CertMapping
+	// AllowUnencrypted accepts plain message bodies over HTTP.
+	AllowUnencrypted bool
+	// NTLMKeyLog receives the NTLM session keys (tests only: they prove
+	// no key reaches a log).
+	NTLMKeyLog io.Writer
 }
 
 // Sim is a running simulated distribution point.
@@ -63,12 +88,43 @@ func Start(opts Options) (*Sim, error) {
 	if opts.Username == "" || opts.Password == "" {
 		return nil, errors.New("dpsim: a username and a password are required (WinRM never accepts anonymous requests)")
 	}
-	ws := wsman.NewServer(wsman.Options{
+	wopts := wsman.Options{
 		Username: opts.Username,
 		Password: opts.Password,
 		Executor: executor{host},
 		Logf:     opts.Logf,
-	})
+	}
+	var cert tls.Certificate
+	var certPEM []byte
+	if opts.TLS {
+		if cert, certPEM, err = wsman.SelfSignedCertificate("localhost", listenIP(opts.Listen)); err != nil {
+			return nil, err
+		}
+	}
+	if a := opts.Auth; a != nil {
+		wopts.RefuseUnencrypted = !a.AllowUnencrypted
+		users := map[string]string{opts.Username: opts.Password}
+		if a.Negotiate {
+			n := wsman.NewNTLMScheme(ntlm.Config{Users: users, ComputerName: "DP01", KeyLog: a.NTLMKeyLog})
+			if opts.TLS {
+				n.CheckChannelBindings(cert.Leaf)
+			}
+			wopts.Schemes = append(wopts.Schemes, n)
+		}
+		if a.Kerberos != nil {
+			wopts.Schemes = append(wopts.Schemes, wsman.NewKerberosScheme(a.Kerberos))
+		}
+		if a.Basic {
+			wopts.Schemes = append(wopts.Schemes, wsman.NewBasicScheme(users))
+		}
+		if len(a.CertMappings) > 0 {
+			wopts.Schemes = append(wopts.Schemes, wsman.NewCertScheme(a.CertMappings...))
+		}
+		if len(wopts.Schemes) == 0 {
+			wopts.Authenticator = wsman.NewBasicAuth(nil) // accepts nobody, offers Negotiate
+		}
+	}
+	ws := wsman.NewServer(wopts)
 	var h http.Handler = ws
 	if opts.Faults != nil {
 		h = opts.Faults.wrap(h)
@@ -83,23 +139,33 @@ func Start(opts Options) (*Sim, error) {
 		ws.Close()
 		return nil, err
 	}
-	s := &Sim{Host: host, Addr: ln.Addr().(*net.TCPAddr), wsman: ws, done: make(chan error, 1),
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}}
+	addr, _ := ln.Addr().(*net.TCPAddr) // a "tcp" listener's address always is
+	s := &Sim{Host: host, Addr: addr, wsman: ws, done: make(chan error, 1),
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, ConnContext: ws.ConnContext}}
 	scheme := "http"
 	if opts.TLS {
-		cert, pemBytes, err := wsman.SelfSignedCertificate("localhost", s.Addr.IP.String())
-		if err != nil {
-			ln.Close()
-			ws.Close()
-			return nil, err
+		s.CACertPEM = certPEM
+		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if opts.Auth != nil && len(opts.Auth.CertMappings) > 0 {
+			// Ask for a client certificate without requiring one: the
+			// certificate scheme decides, other schemes still work.
+			tc.ClientAuth = tls.RequestClientCert
 		}
-		s.CACertPEM = pemBytes
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
 	s.URL = fmt.Sprintf("%s://%s/wsman", scheme, s.Addr.String())
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
+}
+
+// listenIP is the address part of a listen address, for the certificate.
+func listenIP(listen string) string {
+	h, _, err := net.SplitHostPort(listen)
+	if err != nil || h == "" || h == "0.0.0.0" || h == "::" {
+		return "127.0.0.1"
+	}
+	return h
 }
 
 // Stats reports the WS-Management exchanges served so far.

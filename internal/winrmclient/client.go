@@ -1,21 +1,28 @@
 // Package winrmclient runs PowerShell scripts on a Windows host over WinRM.
 //
 // It drives github.com/masterzen/winrm for the WS-Management shell protocol
-// but installs its own transport, because the library's default one treats
+// but installs its own transport, because the library's transports treat
 // any SOAP body as success whatever the HTTP status (a fault on Receive then
-// makes it re-poll in a tight loop), panics on empty or non-XML bodies, and
-// reports a 401 as "invalid content type". Every reply is validated before
-// the library sees it, and failures come back as *Error with a Kind, the
-// host, port and auth scheme, and the likely fix.
+// makes it re-poll in a tight loop), panic on empty or non-XML bodies,
+// report a 401 as "invalid content type", and its NTLM encryption
+// handshakes again for every message, shares that state between goroutines
+// and silently falls back to unencrypted NTLM. Ours owns its connections:
+// NTLM (bodgit/ntlmssp) and Kerberos (gokrb5) authenticate a connection
+// once, and over HTTP NTLM seals every message of it; Basic and client
+// certificates ride on each request. Every reply is validated before the
+// library sees it, and failures come back as *Error with a Kind, the host,
+// port and auth scheme, and the likely fix. Shells are reused across
+// commands (Config.DisableShellReuse turns that off).
 package winrmclient
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -39,19 +46,28 @@ const (
 	defaultCleanupTimeout = 15 * time.Second
 	dialTimeout           = 30 * time.Second
 	tlsHandshakeTimeout   = 15 * time.Second
+	// maxIdleShells is how many shells a client keeps for reuse; commands
+	// running at the same time beyond that get shells deleted after use.
+	maxIdleShells = 2
 )
 
-// Client runs commands on one host. It is safe for concurrent use; with
-// auth "ntlm" commands run one at a time (see runTransport.postNTLM).
+// Client runs commands on one host. It is safe for concurrent use: each
+// exchange takes a connection of its own from the client's pool, and each
+// command a shell of its own.
 type Client struct {
 	cfg            Config
 	url            string
-	endpoint       *winrm.Endpoint // what the library puts in a:To, and the NTLM transport's target
+	addr           string          // host:port to dial
+	tls            *tls.Config     // nil over HTTP
+	endpoint       *winrm.Endpoint // what the library puts in a:To
 	errs           errorFactory
-	http           *http.Client
+	auth           authScheme
+	pool           connPool
+	shells         shellPool
+	stats          counters
 	opTimeout      time.Duration
+	readTimeout    time.Duration // how long a reply may take: a held Receive lasts the OperationTimeout
 	cleanupTimeout time.Duration
-	ntlmSlot       chan struct{} // ntlm only: a one-command semaphore that honours ctx
 }
 
 // Result is the outcome of a command that ran to completion. A non-zero
@@ -75,47 +91,91 @@ func New(cfg Config) (*Client, error) {
 		cleanupTimeout: defaultCleanupTimeout,
 		errs: errorFactory{
 			host: cfg.Host, port: cfg.Port, auth: cfg.Auth, username: cfg.Username, https: cfg.HTTPS,
+			plainHTTP: !cfg.HTTPS && cfg.Auth != AuthNTLM,
 		},
 	}
+	c.readTimeout = c.opTimeout + headerSlack
 	scheme := "http"
 	if cfg.HTTPS {
 		scheme = "https"
 	}
-	hostPort := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
-	c.url = scheme + "://" + hostPort + "/wsman"
+	c.addr = net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	c.url = scheme + "://" + c.addr + "/wsman"
 
 	// The library formats its URL as host:port without brackets.
 	libHost := cfg.Host
 	if ip := net.ParseIP(cfg.Host); ip != nil && ip.To4() == nil {
 		libHost = "[" + cfg.Host + "]"
 	}
-	c.endpoint = &winrm.Endpoint{
-		Host: libHost, Port: cfg.Port, HTTPS: cfg.HTTPS, Insecure: cfg.Insecure,
-		TLSServerName: cfg.TLSServerName, CACert: cfg.CACert, Timeout: c.opTimeout + headerSlack,
-	}
+	c.endpoint = &winrm.Endpoint{Host: libHost, Port: cfg.Port, HTTPS: cfg.HTTPS, Timeout: c.readTimeout}
 
-	if cfg.Auth == AuthNTLM {
-		c.ntlmSlot = make(chan struct{}, 1)
+	if cfg.HTTPS {
+		if c.tls, err = tlsConfig(cfg); err != nil {
+			return nil, err
+		}
 	}
-	// Basic sends every message with it; NTLM only its pre-flight.
-	tc, err := tlsConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c.http = &http.Client{
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:       tc,
-			TLSHandshakeTimeout:   tlsHandshakeTimeout,
-			ResponseHeaderTimeout: c.opTimeout + headerSlack,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       90 * time.Second,
-		},
-		// Never follow a redirect with credentials attached.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	switch cfg.Auth {
+	case AuthBasic:
+		c.auth = newBasicAuth(cfg.Username, cfg.Password)
+	case AuthCertificate:
+		c.auth = certAuth{}
+	case AuthKerberos:
+		if c.auth, err = newKerberosAuth(cfg); err != nil {
+			return nil, errors.Join(err)
+		}
+	default:
+		c.auth = ntlmAuth{}
 	}
 	return c, nil
+}
+
+// Stats are a client's counters since New, for benchmarks and tests.
+type Stats struct {
+	// Commands counts RunPowerShell calls that reached the host.
+	Commands int64
+	// Exchanges counts HTTP request/response pairs, handshake legs included.
+	Exchanges int64
+	// Handshakes counts connections authenticated (NTLM, Kerberos);
+	// Connections counts TCP connections opened.
+	Handshakes, Connections int64
+	// BytesSent and BytesReceived count bytes on the wire (TLS included).
+	BytesSent, BytesReceived int64
+	// ShellsCreated and ShellsDeleted count remote shells; ShellsReused
+	// counts commands run in a shell an earlier command used, and
+	// ShellRecoveries reused shells the host had dropped (a new one was
+	// created and the command ran there).
+	ShellsCreated, ShellsDeleted, ShellsReused, ShellRecoveries int64
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Commands: c.stats.commands.Load(), Exchanges: c.stats.exchanges.Load(),
+		Handshakes: c.stats.handshakes.Load(), Connections: c.stats.dials.Load(),
+		BytesSent: c.stats.bytesSent.Load(), BytesReceived: c.stats.bytesReceived.Load(),
+		ShellsCreated: c.stats.shellsCreated.Load(), ShellsDeleted: c.stats.shellsDeleted.Load(),
+		ShellsReused: c.stats.shellsReused.Load(), ShellRecoveries: c.stats.shellsRecovered.Load(),
+	}
+}
+
+// Close deletes the shells kept for reuse and closes idle connections,
+// waiting at most until ctx ends. The Client stays usable.
+func (c *Client) Close(ctx context.Context) error {
+	ids := c.shells.drain()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.deleteShell(ctx, id) }()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	c.shells.wait(ctx)
+	c.pool.closeAll()
+	return ctx.Err()
 }
 
 // operationTimeout derives the WS-Man OperationTimeout from the command
@@ -129,11 +189,11 @@ func operationTimeout(cmdTimeout time.Duration) time.Duration {
 func (c *Client) Endpoint() string { return c.url }
 
 // String never shows the password.
-func (c Client) String() string { return "winrmclient.Client{" + c.url + " auth " + c.cfg.Auth + "}" }
+func (c *Client) String() string { return "winrmclient.Client{" + c.url + " auth " + c.cfg.Auth + "}" }
 
 // Format routes every verb through String: fmt prints unexported fields
 // (the password among them) raw for %+v and %#v otherwise.
-func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // RunPowerShell runs script in powershell.exe on the host, with stdin as the
 // process's standard input (end of input is always signalled, so a script
@@ -158,27 +218,12 @@ func (c *Client) RunPowerShell(ctx context.Context, script string, stdin []byte)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 
-	if c.ntlmSlot != nil {
-		select {
-		case c.ntlmSlot <- struct{}{}:
-		case <-ctx.Done():
-			e := c.ctxErr(ctx, limit)
-			e.Detail += " while waiting for the previous command on this host (auth \"ntlm\" runs one command at a time)"
-			return Result{}, e
-		}
-	}
-
 	type outcome struct {
 		res Result
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		if c.ntlmSlot != nil {
-			// Released only when the library has finished, not when the
-			// caller gave up: the NTLM transport must not overlap runs.
-			defer func() { <-c.ntlmSlot }()
-		}
 		var o outcome
 		func() {
 			defer func() {
@@ -214,31 +259,53 @@ func (c *Client) ctxErr(ctx context.Context, limit time.Duration) *Error {
 	return c.errs.new(KindCanceled, "run command", "the command was canceled", "", err)
 }
 
-// run drives the library through one command: Create, Command, Send (input
-// then End), Receive until Done, Signal, Delete. The library is driven step
-// by step rather than through RunWithContextWithInput because that helper
-// ignores Send errors and hides Receive errors.
+// run drives the library through one command: a shell (reused, or
+// Create), Command, Send (input then End), Receive until Done, Signal, and
+// Delete unless the shell is kept for the next command. The library is
+// driven step by step rather than through RunWithContextWithInput because
+// that helper ignores Send errors and hides Receive errors.
 func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result, error) {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	st := newRunState(runCtx)
-
-	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(c.opTimeout/time.Second)), "en-US", envelopeSize)
-	params.TransportDecorator = func() winrm.Transporter { return &runTransport{c: c, st: st} }
-	wc, err := winrm.NewClientWithParameters(c.endpoint, c.cfg.Username, c.cfg.Password, params)
+	wc, err := c.libClient(st)
 	if err != nil {
-		return Result{}, c.errs.new(KindProtocol, "create client", "", "", scrub(err))
+		return Result{}, err
 	}
+	c.stats.commands.Add(1)
 
-	shell, err := wc.CreateShell()
+	shellID, reused, err := c.takeShell(wc, st)
 	if err != nil {
-		return Result{}, st.failureOr(c.errs.libraryErr("create shell", runCtx, err))
+		return Result{}, err
 	}
-	// Delete releases the shell, which counts against MaxShellsPerUser. Its
-	// error is not the command's: the host also expires idle shells.
-	defer func() { _ = shell.Close() }()
+	keep := false
+	defer func() {
+		switch {
+		case keep:
+			c.shells.put(shellID, c)
+		case c.cfg.DisableShellReuse:
+			// Delete releases the shell, which counts against
+			// MaxShellsPerUser. Its error is not the command's: the host
+			// also expires idle shells.
+			c.deleteShell(context.WithoutCancel(ctx), shellID)
+		default:
+			// The shell's state is unknown after a failure: delete it in
+			// the background rather than reuse it.
+			c.shells.background(func() { c.deleteShell(context.Background(), shellID) })
+		}
+	}()
 
-	cmd, err := shell.ExecuteWithContext(runCtx, cmdline)
+	cmd, err := wc.NewShell(shellID).ExecuteWithContext(runCtx, cmdline)
+	if err != nil && reused && shellGone(st.failureOr(err)) {
+		// The host no longer knows the reused shell (it expired, or the
+		// service restarted): run the command once more in a new shell.
+		c.stats.shellsRecovered.Add(1)
+		st.clear()
+		if shellID, err = c.createShell(wc, st); err != nil {
+			return Result{}, err
+		}
+		cmd, err = wc.NewShell(shellID).ExecuteWithContext(runCtx, cmdline)
+	}
 	if err != nil {
 		return Result{}, st.failureOr(c.errs.libraryErr("start command", runCtx, err))
 	}
@@ -253,14 +320,13 @@ func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result,
 	go func() { defer wg.Done(); _, errErr = io.Copy(&stderr, cmd.Stderr) }()
 
 	inErr := sendInput(cmd, stdin)
-	close(st.stdinDone)
 	if inErr != nil {
 		// The command cannot get its input; stop the Receive loop.
 		cancelRun()
 	}
 	cmd.Wait()
 	wg.Wait()
-	_ = cmd.Close() // Signal terminate, as the library's own helper does
+	sigErr := cmd.Close() // Signal terminate, as the library's own helper does
 
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: cmd.ExitCode()}
 	if isCLIXML(res.Stderr) {
@@ -277,7 +343,68 @@ func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result,
 			return res, c.errs.libraryErr(e.op, runCtx, e.err)
 		}
 	}
+	keep = !c.cfg.DisableShellReuse && sigErr == nil && runCtx.Err() == nil
 	return res, nil
+}
+
+// libClient is a library client whose requests go through a transport
+// bound to this run's context and error record.
+func (c *Client) libClient(st *runState) (*winrm.Client, error) {
+	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(c.opTimeout/time.Second)), "en-US", envelopeSize)
+	params.TransportDecorator = func() winrm.Transporter { return &runTransport{c: c, st: st} }
+	wc, err := winrm.NewClientWithParameters(c.endpoint, c.cfg.Username, c.cfg.Password, params)
+	if err != nil {
+		return nil, c.errs.new(KindProtocol, "create client", "", "", scrub(err))
+	}
+	return wc, nil
+}
+
+// takeShell returns a shell kept from an earlier command, or a new one.
+func (c *Client) takeShell(wc *winrm.Client, st *runState) (id string, reused bool, err error) {
+	if !c.cfg.DisableShellReuse {
+		if id := c.shells.get(c); id != "" {
+			c.stats.shellsReused.Add(1)
+			return id, true, nil
+		}
+	}
+	id, err = c.createShell(wc, st)
+	return id, false, err
+}
+
+// createShell sends Create. It is built here rather than through the
+// library's CreateShell so the shell id is known (the library keeps it
+// private) and the host is asked to expire the shell when idle.
+func (c *Client) createShell(wc *winrm.Client, st *runState) (string, error) {
+	msg := winrm.NewOpenShellRequest(c.url, &wc.Parameters)
+	defer msg.Free()
+	body, err := wc.Parameters.TransportDecorator().Post(wc, msg)
+	if err != nil {
+		return "", st.failureOr(c.errs.libraryErr("create shell", st.ctx, err))
+	}
+	id, err := winrm.ParseOpenShellResponse(body)
+	if err != nil || id == "" {
+		return "", c.errs.new(KindProtocol, "create shell", "the Create reply carries no ShellId", "The host is not a conforming WinRM service", nil)
+	}
+	c.stats.shellsCreated.Add(1)
+	return id, nil
+}
+
+// deleteShell sends Delete for a shell, bounded by the cleanup timeout.
+func (c *Client) deleteShell(ctx context.Context, id string) {
+	st := newRunState(ctx)
+	wc, err := c.libClient(st)
+	if err != nil {
+		return
+	}
+	if wc.NewShell(id).Close() == nil {
+		c.stats.shellsDeleted.Add(1)
+	}
+}
+
+// shellGone reports the fault of a shell the host no longer knows.
+func shellGone(err error) bool {
+	var fe *FaultError
+	return errors.As(err, &fe) && (fe.Subcode == "InvalidSelectors" || fe.WSManCode == WSManCodeShellUnknown)
 }
 
 // sendInput sends stdin (the library chunks it below the envelope size) and

@@ -14,8 +14,10 @@ import (
 
 // Authentication schemes accepted in Config.Auth.
 const (
-	AuthBasic = "basic"
-	AuthNTLM  = "ntlm"
+	AuthBasic       = "basic"
+	AuthNTLM        = "ntlm"
+	AuthKerberos    = "kerberos"
+	AuthCertificate = "certificate"
 )
 
 // Defaults applied by New when the corresponding Config field is zero.
@@ -24,11 +26,16 @@ const (
 	DefaultHTTPSPort = 5986
 	// DefaultTimeout bounds one remote command when Config.Timeout is zero.
 	DefaultTimeout = 5 * time.Minute
+	// DefaultShellIdleTimeout is how long a reused shell may stay idle
+	// before the client deletes it (and, doubled, the IdleTimeOut it asks
+	// the host for, so a shell left behind by a killed process expires).
+	DefaultShellIdleTimeout = 60 * time.Second
 )
 
 // Config describes how to reach one Windows host over WinRM. The field names
 // mirror the provider attributes (host, port, https, insecure, ca_cert,
-// tls_server_name, username, password, auth, allow_unencrypted, timeout) so
+// tls_server_name, username, password, auth, allow_unencrypted,
+// client_cert, client_key, realm, krb5_conf, spn, keytab, timeout) so
 // validation messages can name the attribute to fix.
 type Config struct {
 	Host          string
@@ -41,27 +48,49 @@ type Config struct {
 	Username string
 	Password string
 
-	// Auth is "basic" or "ntlm" (kerberos comes later).
+	// Auth is "ntlm", "basic", "kerberos" or "certificate".
 	Auth string
 
-	// AllowUnencrypted must be true for Basic over plain HTTP, because the
-	// password and every script would then travel in clear text.
+	// AllowUnencrypted must be true for Basic or Kerberos over plain HTTP,
+	// because the messages would then travel in clear text (only NTLM
+	// seals them).
 	AllowUnencrypted bool
+
+	// ClientCert and ClientKey (PEM) authenticate with auth "certificate".
+	ClientCert, ClientKey []byte
+
+	// Kerberos: the realm (default: from a user@REALM username, else the
+	// krb5.conf default_realm), krb5.conf as a path or its content (default
+	// $KRB5_CONFIG or /etc/krb5.conf), the service principal (default
+	// HTTP/<host>) and a keytab path used instead of the password.
+	Realm, Krb5Conf, SPN, Keytab string
 
 	// Timeout bounds each remote command (a context deadline) and is the basis
 	// of the WS-Management OperationTimeout. Zero means DefaultTimeout.
 	Timeout time.Duration
+
+	// DisableShellReuse runs every command in a shell of its own (Create
+	// and Delete around each command), as before shells were reused; for
+	// comparison benchmarks.
+	DisableShellReuse bool
+	// ShellIdleTimeout: a reused shell idle this long is deleted. Zero means
+	// DefaultShellIdleTimeout.
+	ShellIdleTimeout time.Duration
 }
 
-// String redacts the password so a Config can never leak it through %v or a
-// log line.
+// String redacts the secrets so a Config can never leak them through %v or
+// a log line.
 func (c Config) String() string {
-	pw := ""
-	if c.Password != "" {
-		pw = "(redacted)"
+	red := func(set bool) string {
+		if set {
+			return "(redacted)"
+		}
+		return ""
 	}
-	return fmt.Sprintf("winrmclient.Config{Host:%q Port:%d HTTPS:%t Insecure:%t CACert:%d bytes TLSServerName:%q Username:%q Password:%s Auth:%q AllowUnencrypted:%t Timeout:%s}",
-		c.Host, c.Port, c.HTTPS, c.Insecure, len(c.CACert), c.TLSServerName, c.Username, pw, c.Auth, c.AllowUnencrypted, c.Timeout)
+	return fmt.Sprintf("winrmclient.Config{Host:%q Port:%d HTTPS:%t Insecure:%t CACert:%d bytes TLSServerName:%q Username:%q Password:%s Auth:%q AllowUnencrypted:%t "+
+		"ClientCert:%d bytes ClientKey:%s Realm:%q Krb5Conf:%d bytes SPN:%q Keytab:%q Timeout:%s DisableShellReuse:%t}",
+		c.Host, c.Port, c.HTTPS, c.Insecure, len(c.CACert), c.TLSServerName, c.Username, red(c.Password != ""), c.Auth, c.AllowUnencrypted,
+		len(c.ClientCert), red(len(c.ClientKey) > 0), c.Realm, len(c.Krb5Conf), c.SPN, c.Keytab, c.Timeout, c.DisableShellReuse)
 }
 
 // Format routes every verb (%v, %+v, %#v, %x, ...) through String, which
@@ -103,13 +132,7 @@ func normalize(cfg Config) (Config, error) {
 		bad("port", "%d is outside 1-65535; WinRM listens on 5985 (HTTP) or 5986 (HTTPS) by default", cfg.Port)
 	}
 
-	if cfg.Username == "" {
-		bad("username", "is empty; set the Windows account, e.g. DOMAIN\\user or a local account name")
-	}
-	if cfg.Password == "" {
-		bad("password", "is empty; Windows refuses network logons with a blank password")
-	}
-
+	needUser, needPassword := true, true
 	switch cfg.Auth {
 	case AuthBasic:
 		if !cfg.HTTPS && !cfg.AllowUnencrypted {
@@ -118,25 +141,53 @@ func normalize(cfg Config) (Config, error) {
 				"if the network is trusted (the host must also allow it: winrm set winrm/config/service @{AllowUnencrypted=\"true\"})")
 		}
 	case AuthNTLM:
-		// The library's NTLM transport uses a bare http.Client, so it cannot
-		// honour our TLS settings; refusing them is better than ignoring them.
-		if cfg.HTTPS {
-			for _, o := range []struct {
-				attr string
-				set  bool
-			}{{"ca_cert", len(cfg.CACert) > 0}, {"insecure", cfg.Insecure}, {"tls_server_name", cfg.TLSServerName != ""}} {
-				if o.set {
-					bad(o.attr, "is not supported yet with auth = \"ntlm\" over https: the NTLM transport verifies the host certificate against the system trust store only; "+
-						"install the issuing CA in the system store, or use auth = \"basic\" over https")
-				}
+		// Over HTTP every message is sealed with the NTLM session; over
+		// HTTPS TLS protects it and our TLS settings apply.
+	case AuthKerberos:
+		needPassword = cfg.Keytab == ""
+		if !cfg.HTTPS && !cfg.AllowUnencrypted {
+			bad("allow_unencrypted", "auth = \"kerberos\" over plain HTTP would send every script in clear text: this provider (like the WinRM library it builds on) "+
+				"has no Kerberos message encryption, and a host with the default AllowUnencrypted=false refuses such messages; "+
+				"use https = true (port 5986), or auth = \"ntlm\" (encrypts messages over HTTP), or allow_unencrypted = true on a trusted network")
+		}
+	case AuthCertificate:
+		needUser, needPassword = false, false
+		if !cfg.HTTPS {
+			bad("https", "auth = \"certificate\" authenticates with a TLS client certificate: set https = true (port 5986)")
+		}
+		switch {
+		case len(cfg.ClientCert) == 0 || len(cfg.ClientKey) == 0:
+			bad("client_cert", "auth = \"certificate\" needs client_cert and client_key (PEM), e.g. file(\"client.pem\") and file(\"client.key\")")
+		default:
+			if _, err := tls.X509KeyPair(cfg.ClientCert, cfg.ClientKey); err != nil {
+				bad("client_key", "client_cert and client_key are not a PEM certificate and its private key: %s", scrubPEMError(err))
 			}
 		}
-	case "kerberos":
-		bad("auth", "\"kerberos\" is not supported yet; use \"ntlm\" for domain accounts or \"basic\" for local accounts")
 	case "":
-		bad("auth", "is empty; set \"basic\" or \"ntlm\"")
+		bad("auth", "is empty; set \"ntlm\", \"basic\", \"kerberos\" or \"certificate\"")
 	default:
-		bad("auth", "%q is not supported; use \"basic\" or \"ntlm\"", cfg.Auth)
+		bad("auth", "%q is not supported; use \"ntlm\", \"basic\", \"kerberos\" or \"certificate\"", cfg.Auth)
+	}
+	if cfg.Auth != AuthCertificate && (len(cfg.ClientCert) > 0 || len(cfg.ClientKey) > 0) {
+		bad("client_cert", "is only used with auth = \"certificate\"")
+	}
+	if cfg.Auth != AuthKerberos {
+		for _, o := range []struct{ attr, v string }{{"realm", cfg.Realm}, {"krb5_conf", cfg.Krb5Conf}, {"spn", cfg.SPN}, {"keytab", cfg.Keytab}} {
+			if o.v != "" {
+				bad(o.attr, "is only used with auth = \"kerberos\"")
+			}
+		}
+	}
+
+	if needUser && cfg.Username == "" {
+		bad("username", "is empty; set the Windows account, e.g. DOMAIN\\user or a local account name")
+	}
+	if needPassword && cfg.Password == "" {
+		if cfg.Auth == AuthKerberos {
+			bad("password", "is empty; Kerberos needs the password or a keytab")
+		} else {
+			bad("password", "is empty; Windows refuses network logons with a blank password")
+		}
 	}
 
 	if !cfg.HTTPS {
@@ -165,9 +216,16 @@ func normalize(cfg Config) (Config, error) {
 	case cfg.Timeout < time.Second:
 		bad("timeout", "%s is too short; use at least 1s (a PowerShell start alone takes hundreds of milliseconds)", cfg.Timeout)
 	}
+	if cfg.ShellIdleTimeout <= 0 {
+		cfg.ShellIdleTimeout = DefaultShellIdleTimeout
+	}
 
 	return cfg, errors.Join(errs...)
 }
+
+// scrubPEMError keeps crypto/tls's explanation but never key material
+// (its errors carry none; this only trims the package prefix).
+func scrubPEMError(err error) string { return strings.TrimPrefix(err.Error(), "tls: ") }
 
 // normalizeHost accepts a DNS name or IP address (IPv6 with or without
 // brackets) and explains the common mistakes of pasting a URL or a port.
@@ -221,9 +279,13 @@ func parseCACert(pemBytes []byte) (*x509.CertPool, error) {
 
 // tlsConfig is only called on a normalized Config, so parseCACert succeeds.
 func tlsConfig(cfg Config) (*tls.Config, error) {
+	name := cfg.TLSServerName
+	if name == "" {
+		name = cfg.Host
+	}
 	tc := &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		ServerName: cfg.TLSServerName,
+		ServerName: name,
 		// The user asked for it explicitly; New refuses it over HTTP.
 		InsecureSkipVerify: cfg.Insecure, //nolint:gosec
 	}
@@ -233,6 +295,13 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 			return nil, &ConfigError{Attribute: "ca_cert", Message: err.Error()}
 		}
 		tc.RootCAs = pool
+	}
+	if cfg.Auth == AuthCertificate {
+		cert, err := tls.X509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, &ConfigError{Attribute: "client_key", Message: scrubPEMError(err)}
+		}
+		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
 }

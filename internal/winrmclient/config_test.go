@@ -34,9 +34,29 @@ func selfSignedPEM(t *testing.T) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
+// clientCertPEM makes a throwaway certificate and key.
+func clientCertPEM(t *testing.T) ([]byte, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalPKCS8PrivateKey(key)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
+}
+
 func TestConfigValidation(t *testing.T) {
 	good := Config{Host: "dp01", Username: testUser, Password: testPass, Auth: AuthNTLM}
 	testCAPEM := selfSignedPEM(t)
+	testCertPEM, testKeyPEM := clientCertPEM(t)
+	_, otherKeyPEM := clientCertPEM(t)
+	const krb5Conf = "[libdefaults]\n default_realm = EXAMPLE.TEST\n[realms]\n EXAMPLE.TEST = {\n  kdc = 127.0.0.1:88\n }\n"
 	for _, tc := range []struct {
 		name  string
 		mod   func(*Config)
@@ -49,7 +69,25 @@ func TestConfigValidation(t *testing.T) {
 		{"basic over https with CA", func(c *Config) { c.Auth, c.HTTPS, c.CACert = AuthBasic, true, testCAPEM }, nil, ""},
 		{"basic over http without allow_unencrypted", func(c *Config) { c.Auth = AuthBasic }, []string{"allow_unencrypted"}, "clear text"},
 		{"unknown auth", func(c *Config) { c.Auth = "digest" }, []string{"auth"}, `"digest" is not supported`},
-		{"kerberos not yet", func(c *Config) { c.Auth = "kerberos" }, []string{"auth"}, "not supported yet"},
+		{"kerberos over http", func(c *Config) { c.Auth = AuthKerberos; c.Krb5Conf = krb5Conf }, []string{"allow_unencrypted"}, "no Kerberos message encryption"},
+		{"kerberos over https", func(c *Config) { c.Auth, c.HTTPS, c.Krb5Conf = AuthKerberos, true, krb5Conf }, nil, ""},
+		{"kerberos without realm", func(c *Config) {
+			c.Auth, c.HTTPS, c.Krb5Conf = AuthKerberos, true, "[libdefaults]\n dns_lookup_kdc = false\n"
+		}, []string{"realm"}, "default_realm"},
+		{"kerberos with a keytab that is not there", func(c *Config) {
+			c.Auth, c.HTTPS, c.Krb5Conf, c.Keytab, c.Password = AuthKerberos, true, krb5Conf, "/nonexistent/x.keytab", ""
+		}, []string{"keytab"}, "cannot read the keytab"},
+		{"kerberos krb5.conf missing", func(c *Config) { c.Auth, c.HTTPS, c.Krb5Conf = AuthKerberos, true, "/nonexistent/krb5.conf" }, []string{"krb5_conf"}, "cannot load"},
+		{"realm without kerberos", func(c *Config) { c.Realm = "CORP" }, []string{"realm"}, "only used with auth = \"kerberos\""},
+		{"certificate over http", func(c *Config) { c.Auth, c.ClientCert, c.ClientKey = AuthCertificate, testCertPEM, testKeyPEM }, []string{"https"}, "https = true"},
+		{"certificate without key", func(c *Config) { c.Auth, c.HTTPS, c.ClientCert = AuthCertificate, true, testCertPEM }, []string{"client_cert"}, "client_key"},
+		{"certificate with a foreign key", func(c *Config) {
+			c.Auth, c.HTTPS, c.ClientCert, c.ClientKey = AuthCertificate, true, testCertPEM, otherKeyPEM
+		}, []string{"client_key"}, "private key"},
+		{"certificate", func(c *Config) {
+			c.Auth, c.HTTPS, c.ClientCert, c.ClientKey, c.Username, c.Password = AuthCertificate, true, testCertPEM, testKeyPEM, "", ""
+		}, nil, ""},
+		{"client_cert without certificate auth", func(c *Config) { c.HTTPS, c.ClientCert = true, testCertPEM }, []string{"client_cert"}, "only used"},
 		{"empty auth", func(c *Config) { c.Auth = "" }, []string{"auth"}, "is empty"},
 		{"empty host", func(c *Config) { c.Host = " " }, []string{"host"}, "is empty"},
 		{"host is a URL", func(c *Config) { c.Host = "http://dp01:5985/wsman" }, []string{"host"}, "looks like a URL"},
@@ -68,7 +106,7 @@ func TestConfigValidation(t *testing.T) {
 		}, []string{"ca_cert"}, "PRIVATE KEY"},
 		{"ca_cert over http", func(c *Config) { c.CACert = testCAPEM }, []string{"ca_cert"}, "https = true"},
 		{"insecure with ca_cert", func(c *Config) { c.Auth, c.HTTPS, c.Insecure, c.CACert = AuthBasic, true, true, testCAPEM }, []string{"insecure"}, "remove insecure"},
-		{"ntlm over https with ca_cert", func(c *Config) { c.HTTPS, c.CACert = true, testCAPEM }, []string{"ca_cert"}, "system trust store"},
+		{"ntlm over https with ca_cert and tls_server_name", func(c *Config) { c.HTTPS, c.CACert, c.TLSServerName = true, testCAPEM, "dp01.corp" }, nil, ""},
 		{"timeout too short", func(c *Config) { c.Timeout = 10 * time.Millisecond }, []string{"timeout"}, "at least 1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,8 +122,12 @@ func TestConfigValidation(t *testing.T) {
 			if err == nil {
 				t.Fatal("New succeeded, want an error")
 			}
+			joined, ok := err.(interface{ Unwrap() []error })
+			if !ok {
+				t.Fatalf("%T is not a list of errors: %v", err, err)
+			}
 			var got []string
-			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			for _, e := range joined.Unwrap() {
 				var ce *ConfigError
 				if !errors.As(e, &ce) {
 					t.Fatalf("%T is not *ConfigError", e)

@@ -146,6 +146,9 @@ type errorFactory struct {
 	auth     string
 	username string
 	https    bool
+	// plainHTTP: message bodies travel in clear (Basic or Kerberos over
+	// HTTP with allow_unencrypted), which a default host refuses.
+	plainHTTP bool
 }
 
 func (f errorFactory) new(kind Kind, op, detail, hint string, err error) *Error {
@@ -204,6 +207,10 @@ func (f errorFactory) status(op string, code int, contentType string) *Error {
 		hint = "A proxy or gateway between this machine and the host failed: add the host to NO_PROXY or check the network path"
 	case code == http.StatusServiceUnavailable:
 		hint = "The WinRM service is not available: check Get-Service WinRM on the host, or a proxy/load balancer in between"
+	case code == http.StatusInternalServerError && f.plainHTTP && contentType == "":
+		hint = fmt.Sprintf("The host most likely refuses unencrypted messages (AllowUnencrypted=false, the Windows default): with auth = %q the messages "+
+			"travel in clear over HTTP. Use https = true (port 5986), or auth = \"ntlm\", which encrypts every message over HTTP; "+
+			"only on a trusted network, allow them on the host: winrm set winrm/config/service @{AllowUnencrypted=\"true\"}", f.auth)
 	case code >= 500:
 		hint = "The WinRM service failed without a WS-Management fault: check the host's event log (Microsoft-Windows-WinRM/Operational)"
 	}
@@ -226,10 +233,22 @@ func (f errorFactory) unauthorized(op string, offered []string) *Error {
 			hints = append(hints, "Basic authentication is not enabled on the host: run winrm set winrm/config/service/auth @{Basic=\"true\"} there, "+
 				"or use auth = \"ntlm\" for a domain account")
 		}
-		hints = append(hints, fmt.Sprintf("Check username \"%s\" and the password; Basic works only with local accounts on the host, not domain accounts", f.username))
-		if !f.https {
-			hints = append(hints, "Over plain HTTP the host must also allow unencrypted traffic: winrm set winrm/config/service @{AllowUnencrypted=\"true\"}")
+		if !f.https && (len(offered) == 0 || containsFold(offered, "Basic")) {
+			hints = append(hints, "Over plain HTTP a host refuses Basic unless it allows unencrypted messages (AllowUnencrypted=false is the Windows default): "+
+				"use https = true (port 5986) or auth = \"ntlm\", or on a trusted network run winrm set winrm/config/service @{AllowUnencrypted=\"true\"} there")
 		}
+		hints = append(hints, fmt.Sprintf("Check username \"%s\" and the password; Basic works only with local accounts on the host, not domain accounts", f.username))
+	case AuthCertificate:
+		hints = append(hints, "The host did not map the client certificate to a user: enable certificate authentication "+
+			"(winrm set winrm/config/service/auth @{Certificate=\"true\"}) and map the certificate's issuer and subject to a local account "+
+			"(winrm create winrm/config/service/certmapping?Issuer=<CA thumbprint>+Subject=<user UPN>+URI=* ...); "+
+			"the certificate needs the client authentication usage and the user's UPN in its subject alternative names")
+	case AuthKerberos:
+		if len(offered) > 0 && !containsFold(offered, "Negotiate") && !containsFold(offered, "Kerberos") {
+			hints = append(hints, "Kerberos is not enabled on the host: run winrm set winrm/config/service/auth @{Kerberos=\"true\"} there")
+		}
+		hints = append(hints, "The host did not accept the Kerberos ticket: check that spn names the host's HTTP service principal (default HTTP/<host>), "+
+			"that the host's keytab/computer account holds its key, and that the clocks agree within 5 minutes")
 	default:
 		if len(offered) > 0 && !containsFold(offered, "Negotiate") && !containsFold(offered, "NTLM") {
 			hints = append(hints, "Negotiate (NTLM) is not enabled on the host: run winrm set winrm/config/service/auth @{Negotiate=\"true\"} there")
@@ -237,6 +256,27 @@ func (f errorFactory) unauthorized(op string, offered []string) *Error {
 		hints = append(hints, fmt.Sprintf("Check username \"%s\" (DOMAIN\\user or user@domain) and the password", f.username))
 	}
 	return f.new(KindAuth, op, detail, strings.Join(hints, ". "), nil)
+}
+
+// rejected is the host's 401 to the last leg of a handshake: the
+// credentials themselves were refused.
+func (f errorFactory) rejected(op string) *Error {
+	if f.auth == AuthKerberos {
+		return f.unauthorized(op, nil)
+	}
+	return f.new(KindAuth, op, fmt.Sprintf("the host rejected the credentials of \"%s\": wrong password, unknown user, or a disabled or locked account", f.username),
+		fmt.Sprintf("Check username \"%s\" (DOMAIN\\user for a domain account, the bare name for a local one) and the password; "+
+			"the account must be allowed to log on over the network", f.username), nil)
+}
+
+// handshakeStatus explains a status other than 401 or 200 during a
+// handshake.
+func (f errorFactory) handshakeStatus(op string, code int, contentType string) *Error {
+	if code == http.StatusOK {
+		return f.new(KindProtocol, op, "the host accepted the request without authentication",
+			"Something other than a WinRM service answers on this port: check port and https", nil)
+	}
+	return f.status(op, code, contentType)
 }
 
 func containsFold(list []string, s string) bool {
@@ -292,10 +332,6 @@ func (f errorFactory) transportErr(op string, ctx context.Context, err error) *E
 		hint := "Set ca_cert to the PEM certificate of the CA that issued it (for a self-signed certificate, the certificate itself); " +
 			"set tls_server_name if the certificate is issued to another name than host. " +
 			"(insecure = true turns verification off: for testing only)"
-		if f.auth == AuthNTLM {
-			hint = "With auth = \"ntlm\" the certificate is checked against this machine's trust store only: install the issuing CA there, " +
-				"or use auth = \"basic\" over https with ca_cert"
-		}
 		return f.new(KindTLS, op, detail, hint, nil)
 	case errors.As(err, &hostErr):
 		names := ""

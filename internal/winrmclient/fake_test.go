@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -265,4 +266,20 @@ func (f *fakeHost) start(t *testing.T, tls bool) (*httptest.Server, Config) {
 		Username: testUser, Password: testPass, Auth: AuthBasic,
 		AllowUnencrypted: !tls, Timeout: 10 * time.Second,
 	}
+}
+
+// closedPort returns a loopback TCP port that nothing listens on (it was
+// free a moment ago), for "connection refused".
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("listener address %v is not TCP", l.Addr())
+	}
+	return addr.Port
 }

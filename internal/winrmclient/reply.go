@@ -242,7 +242,7 @@ func attr(attrs []xml.Attr, name string) string {
 // snippet shows the start of an unexpected body, for diagnosis, without
 // control characters.
 func snippet(body []byte) string {
-	const max = 80
+	const maxLen = 80
 	s := strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
@@ -250,8 +250,8 @@ func snippet(body []byte) string {
 		return r
 	}, string(body))
 	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
+	if r := []rune(s); len(r) > maxLen {
+		s = string(r[:maxLen]) + "…"
 	}
 	return strconv.Quote(s)
 }

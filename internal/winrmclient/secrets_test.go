@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,7 +26,7 @@ func assertNoSecret(t *testing.T, text string) {
 // configuration and checks none of it shows the password.
 func TestSecretsNeverLeak(t *testing.T) {
 	var texts []string
-	run := func(cfg Config, hook hookFunc, f *fakeHost) {
+	run := func(cfg Config) {
 		c, err := New(cfg)
 		if err != nil {
 			texts = append(texts, err.Error())
@@ -49,7 +48,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			f.hook = tc.hook
 			_, cfg := f.start(t, false)
 			cfg.Auth = auth
-			run(cfg, tc.hook, f)
+			run(cfg)
 		}
 	}
 	// A host that hangs (timeout) and one that is not there.
@@ -60,18 +59,15 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	_, cfg := f.start(t, false)
 	cfg.Timeout = time.Second
-	run(cfg, nil, f)
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	run(Config{Host: "127.0.0.1", Port: port, Username: testUser, Password: testPass, Auth: AuthBasic, AllowUnencrypted: true}, nil, nil)
+	run(cfg)
+	run(Config{Host: "127.0.0.1", Port: closedPort(t), Username: testUser, Password: testPass, Auth: AuthBasic, AllowUnencrypted: true})
 	// TLS failures.
 	tf := newFakeHost(t)
 	_, tcfg := tf.start(t, true)
-	run(tcfg, nil, tf)
+	run(tcfg)
 	// Configuration errors and formatting.
 	bad := Config{Host: "http://x/", Port: -1, Username: testUser, Password: testPass, Auth: "digest", CACert: []byte(testPass)}
-	run(bad, nil, nil)
+	run(bad)
 	texts = append(texts, bad.String(), fmt.Sprintf("%v %+v %#v %s", bad, bad, bad, bad))
 
 	if len(texts) < 2*len(errorPathCases()) {

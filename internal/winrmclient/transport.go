@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/wsman/encrypted"
 )
 
 // Pacing of Receive polls that come back without output. A conforming host
@@ -51,6 +52,13 @@ func (s *runState) record(err error) {
 	if s.err == nil {
 		s.err = err
 	}
+}
+
+// clear forgets the recorded error (a command is retried in a new shell).
+func (s *runState) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = nil
 }
 
 func (s *runState) failure() error {
@@ -96,19 +104,13 @@ func (s *runState) resetPause() {
 type runTransport struct {
 	c  *Client
 	st *runState
-
-	// ntlm only, guarded by mu: one request at a time (see postNTLM), and
-	// what the unauthenticated pre-flight found.
-	mu      sync.Mutex
-	checked bool
-	offered []string
 }
 
-// Transport is a no-op: the HTTP client is configured once in New.
+// Transport is a no-op: the connections are the Client's.
 func (t *runTransport) Transport(*winrm.Endpoint) error { return nil }
 
 // Post sends one SOAP message and returns the validated reply body.
-func (t *runTransport) Post(wc *winrm.Client, msg *soap.SoapMessage) (body string, err error) {
+func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (body string, err error) {
 	var (
 		action string
 		op     = opName("")
@@ -117,10 +119,10 @@ func (t *runTransport) Post(wc *winrm.Client, msg *soap.SoapMessage) (body strin
 	)
 	defer func() {
 		// Post runs on the library's background goroutine for Receive, where
-		// a panic (the library's NTLM code slices unchecked lengths) cannot
-		// be recovered by the caller and would kill the provider.
+		// a panic cannot be recovered by the caller and would kill the
+		// provider.
 		if r := recover(); r != nil {
-			body, err = "", t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client library: %v", r), "", nil)
+			body, err = "", t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client: %v", r), "", nil)
 		}
 		retriable := action == actionReceive && err != nil && strings.Contains(err.Error(), "OperationTimeout")
 		if err != nil && !retriable && action != actionSignal && action != actionDelete {
@@ -134,15 +136,13 @@ func (t *runTransport) Post(wc *winrm.Client, msg *soap.SoapMessage) (body strin
 	envelope := msg.String()
 	action = requestAction(envelope)
 	op = opName(action)
+	if action == actionCreate {
+		envelope = t.c.withIdleTimeout(envelope)
+	}
 	ctx, cancel := t.requestContext(action)
 	defer cancel()
 
-	var raw []byte
-	if t.c.cfg.Auth == AuthNTLM {
-		raw, err = t.postNTLM(ctx, wc, msg, action, op)
-	} else {
-		raw, err = t.postBasic(ctx, envelope, op)
-	}
+	raw, err := t.c.post(ctx, op, []byte(envelope))
 	if err != nil {
 		return "", err
 	}
@@ -215,185 +215,159 @@ func (t *runTransport) check(op, action string, raw []byte) (*reply, error) {
 	return rep, nil
 }
 
-// postBasic sends one message with Basic authentication and checks the HTTP
-// status itself: the library's transport returns any SOAP body as success,
-// so a 500 fault on Receive would make it re-poll without end.
-func (t *runTransport) postBasic(ctx context.Context, envelope, op string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.c.url, strings.NewReader(envelope))
+// post sends one SOAP envelope and returns the reply body of a 200, or a
+// typed error for every other outcome. The library's own transports return
+// any SOAP body as success whatever the status, so a 500 fault on Receive
+// would make it re-poll without end.
+func (c *Client) post(ctx context.Context, op string, envelope []byte) ([]byte, error) {
+	resp, err := c.exchange(ctx, op, envelope)
 	if err != nil {
-		return nil, t.c.errs.new(KindProtocol, op, "cannot build the request", "", scrub(err))
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	req.SetBasicAuth(t.c.cfg.Username, t.c.cfg.Password)
-
-	resp, err := t.c.http.Do(req)
-	if err != nil {
-		return nil, t.c.errs.transportErr(op, ctx, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
-	if err != nil {
-		return nil, t.c.errs.transportErr(op, ctx, err)
-	}
-	if len(body) > maxReplyBytes {
-		return nil, t.c.errs.new(KindProtocol, op, fmt.Sprintf("the reply exceeds %d bytes", maxReplyBytes), "", nil)
-	}
-
-	ct := resp.Header.Get("Content-Type")
+	ct := resp.header.Get("Content-Type")
 	isSOAP := strings.Contains(strings.ToLower(ct), "application/soap+xml")
 	switch {
-	case resp.StatusCode == http.StatusOK:
-		if len(bytes.TrimSpace(body)) > 0 && !isSOAP {
-			return nil, t.c.errs.new(KindProtocol, op, fmt.Sprintf("the host answered 200 with content type %q instead of application/soap+xml (body starts %s)", ct, snippet(body)),
+	case resp.status == http.StatusOK:
+		if len(bytes.TrimSpace(resp.body)) > 0 && !isSOAP {
+			return nil, c.errs.new(KindProtocol, op, fmt.Sprintf("the host answered 200 with content type %q instead of application/soap+xml (body starts %s)", ct, snippet(resp.body)),
 				"Something other than WinRM answers on this port: check port and https", nil)
 		}
-		return body, nil
-	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, t.c.errs.unauthorized(op, offeredSchemes(resp.Header))
-	case resp.StatusCode == http.StatusInternalServerError && isSOAP:
-		rep, perr := parseReply(body)
+		return resp.body, nil
+	case resp.status == http.StatusUnauthorized:
+		return nil, c.errs.unauthorized(op, offeredSchemes(resp.header))
+	case resp.status == http.StatusInternalServerError && isSOAP:
+		rep, perr := parseReply(resp.body)
 		if perr == nil && rep.fault != nil {
-			return nil, t.c.errs.fault(op, rep.fault)
+			return nil, c.errs.fault(op, rep.fault)
 		}
-		e := t.c.errs.status(op, resp.StatusCode, ct)
-		e.Detail += fmt.Sprintf("; the body is not a SOAP fault (starts %s)", snippet(body))
+		e := c.errs.status(op, resp.status, ct)
+		e.Detail += fmt.Sprintf("; the body is not a SOAP fault (starts %s)", snippet(resp.body))
 		return nil, e
 	}
-	return nil, t.c.errs.status(op, resp.StatusCode, ct)
+	return nil, c.errs.status(op, resp.status, ct)
 }
 
-// postNTLM sends one message through the library's NTLM message-encryption
-// transport, winrm.NewEncryption("ntlm"). Hosts that keep the default
-// AllowUnencrypted=false need this encryption over HTTP. It is a stopgap
-// until our own session-keeping NTLM transport replaces it; its known defects
-// and how they are contained here:
-//
-//   - It runs the whole NTLM handshake again for every message (4 HTTP
-//     exchanges per SOAP message), which is slow but correct.
-//   - It keeps the per-message NTLM state in fields of the Encryption value,
-//     so concurrent Posts on one value race. A fresh value is built per
-//     message, Posts are serialised per run (t.mu), Receive waits until all
-//     input is sent (so no Send is ever pending behind a long-poll), and
-//     Client serialises whole commands, because the handshake's connection
-//     affinity rests on a shared connection pool.
-//   - When the handshake fails it silently falls back to plain NTLM without
-//     encryption instead of failing; a host that refuses unencrypted traffic
-//     then answers 401/500, which surfaces as an error here, but a host that
-//     allows it would receive the message in clear.
-//   - It uses a bare http.Client: no timeouts and no TLS settings (New
-//     refuses ca_cert, insecure and tls_server_name with ntlm for this
-//     reason). The request is therefore run on a goroutine and abandoned when
-//     ctx ends; a host that never answers leaks that goroutine.
-//   - It does not check the HTTP status, so a fault arrives as a "successful"
-//     body; check() turns it into an error.
-func (t *runTransport) postNTLM(ctx context.Context, wc *winrm.Client, msg *soap.SoapMessage, action, op string) ([]byte, error) {
-	if action == actionReceive {
-		select {
-		case <-t.st.stdinDone:
-		case <-ctx.Done():
-			return nil, t.c.errs.transportErr(op, ctx, ctx.Err())
-		}
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.checked {
-		if err := t.preflight(ctx, op); err != nil {
-			return nil, err
-		}
-		t.checked = true
-	}
-
-	type result struct {
-		body string
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		var r result
-		defer func() {
-			if p := recover(); p != nil {
-				r = result{err: fmt.Errorf("panic in the NTLM transport: %v", p)}
+// exchange sends one envelope on an authenticated connection (sealed with
+// the connection's NTLM session over HTTP) and returns the reply, unsealed.
+func (c *Client) exchange(ctx context.Context, op string, envelope []byte) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		hc := c.pool.get()
+		reused := hc != nil
+		if hc == nil {
+			var err error
+			if hc, err = dial(ctx, c.addr, c.tls, &c.stats); err != nil {
+				return nil, c.errs.transportErr(op, ctx, err)
 			}
-			ch <- r
-		}()
-		enc, err := winrm.NewEncryption("ntlm")
+		}
+		if c.auth.connectionOriented() && !hc.authed {
+			if err := c.auth.handshake(ctx, c, hc, op); err != nil {
+				hc.close()
+				return nil, err
+			}
+			hc.authed = true
+			c.stats.handshakes.Add(1)
+		}
+		req := c.newRequest(ctx)
+		c.auth.authorize(req.Header)
+		body := envelope
+		if hc.sealer != nil {
+			framed, err := encrypted.Encode(hc.sealer, envelope, soapContentType)
+			if err != nil {
+				hc.close()
+				return nil, c.errs.new(KindProtocol, op, "cannot seal the message with the NTLM session", "", scrub(err))
+			}
+			body = framed
+			req.Header.Set("Content-Type", encrypted.ContentType)
+		}
+		c.stats.exchanges.Add(1)
+		resp, err := hc.roundTrip(ctx, req, body, c.readTimeout)
 		if err != nil {
-			r.err = err
-			return
+			return nil, c.errs.transportErr(op, ctx, err)
 		}
-		if err := enc.Transport(t.c.endpoint); err != nil {
-			r.err = err
-			return
+		// A connection the host no longer considers authenticated (it
+		// restarted, or dropped the session) gets 401: the message was not
+		// processed, so it is sent once more on a fresh connection.
+		if resp.status == http.StatusUnauthorized && reused && c.auth.connectionOriented() && attempt == 0 {
+			hc.close()
+			continue
 		}
-		r.body, r.err = enc.Post(wc, msg)
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, t.c.errs.libraryErr(op, ctx, r.err, t.offered...)
+		if hc.sealer != nil {
+			if err := c.unseal(hc, resp); err != nil {
+				hc.close()
+				return nil, c.errs.new(KindProtocol, op, err.Error(),
+					"Something between this machine and the host altered the encrypted reply, or the host is not a conforming WinRM service", nil)
+			}
 		}
-		return []byte(r.body), nil
-	case <-ctx.Done():
-		return nil, t.c.errs.transportErr(op, ctx, ctx.Err())
+		c.pool.put(hc)
+		return resp, nil
 	}
+}
+
+// unseal replaces a sealed reply body by its verified plaintext. A reply to
+// a sealed message that comes in clear is refused unless it has no body: it
+// could have been injected by anyone on the path.
+func (c *Client) unseal(hc *hostConn, resp *response) error {
+	ct := resp.header.Get("Content-Type")
+	if !encrypted.Is(ct) {
+		if len(bytes.TrimSpace(resp.body)) == 0 {
+			return nil
+		}
+		if resp.status == http.StatusOK || strings.Contains(strings.ToLower(ct), "soap") {
+			return fmt.Errorf("the host answered an encrypted message with an unencrypted reply (HTTP %d, %s)", resp.status, ct)
+		}
+		return nil // an HTTP error page: the status tells the story
+	}
+	plain, typ, err := encrypted.Decode(hc.sealer, resp.body)
+	if err != nil {
+		return fmt.Errorf("the encrypted reply does not decrypt or verify with the NTLM session: %v", err)
+	}
+	resp.body = plain
+	resp.header.Set("Content-Type", typ)
+	return nil
+}
+
+const soapContentType = "application/soap+xml;charset=UTF-8"
+
+// newRequest builds the POST every exchange uses.
+func (c *Client) newRequest(ctx context.Context) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url, nil) // c.url was validated by New
+	req.Header.Set("Content-Type", soapContentType)
+	req.Header.Set("User-Agent", userAgent)
+	return req
+}
+
+const userAgent = "terraform-provider-iis WinRM client"
+
+// withIdleTimeout asks the host to expire the shell after twice the
+// client's idle timeout (MS-WSMV rsp:IdleTimeOut): a shell left behind by a
+// provider process that was killed then does not hold one of the user's
+// MaxShellsPerUser for the host's default two hours.
+func (c *Client) withIdleTimeout(envelope string) string {
+	const marker = "<rsp:InputStreams>"
+	secs := int((2 * c.cfg.ShellIdleTimeout).Seconds())
+	if c.cfg.DisableShellReuse || !strings.Contains(envelope, marker) {
+		return envelope
+	}
+	return strings.Replace(envelope, marker, fmt.Sprintf("<rsp:IdleTimeOut>PT%d.000S</rsp:IdleTimeOut>", secs)+marker, 1)
 }
 
 // libraryStatus finds the HTTP status in the library's error texts
 // ("http error 401", "http response error: 503 - invalid content type").
 var libraryStatus = regexp.MustCompile(`http (?:response )?error:? (\d{3})\b`)
 
-// libraryErr classifies an error produced inside the library (NTLM transport,
-// parsing) rather than by our HTTP client. offered is what the host's 401
-// listed, when known.
-func (f errorFactory) libraryErr(op string, ctx context.Context, err error, offered ...string) *Error {
+// libraryErr classifies an error produced inside the library (parsing)
+// rather than by our HTTP exchange.
+func (f errorFactory) libraryErr(op string, ctx context.Context, err error) *Error {
 	var ue *url.Error
 	if ctx.Err() != nil || errors.As(err, &ue) {
 		return f.transportErr(op, ctx, err)
 	}
 	if m := libraryStatus.FindStringSubmatch(err.Error()); m != nil {
 		code, _ := strconv.Atoi(m[1])
-		switch code {
-		case http.StatusUnauthorized:
-			return f.unauthorized(op, offered)
-		case http.StatusOK:
-			return f.new(KindProtocol, op, "the host answered 200 with a content type other than application/soap+xml",
-				"Something other than WinRM answers on this port: check port and https", nil)
+		if code == http.StatusUnauthorized {
+			return f.unauthorized(op, nil)
 		}
 		return f.status(op, code, "")
 	}
 	return f.new(KindProtocol, op, "the WinRM client library failed", "", scrub(err))
-}
-
-// preflight asks the host, without credentials, which schemes it offers
-// before the library's NTLM transport is used. That transport falls back to
-// plain NTLM through go-ntlmssp's Negotiator when its handshake fails, and the
-// Negotiator sends the password with Basic when the host's 401 offers neither
-// Negotiate nor NTLM: in clear text over HTTP. Refusing such hosts here
-// closes that path for misconfigured hosts (not for an active attacker who
-// answers differently later, which only our own NTLM transport will fix).
-func (t *runTransport) preflight(ctx context.Context, op string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.c.url, http.NoBody)
-	if err != nil {
-		return t.c.errs.new(KindProtocol, op, "cannot build the request", "", scrub(err))
-	}
-	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	resp, err := t.c.http.Do(req)
-	if err != nil {
-		return t.c.errs.transportErr(op, ctx, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	_ = resp.Body.Close()
-	t.offered = offeredSchemes(resp.Header)
-	switch {
-	case resp.StatusCode != http.StatusUnauthorized:
-		return t.c.errs.status(op, resp.StatusCode, resp.Header.Get("Content-Type"))
-	case !containsFold(t.offered, "Negotiate") && !containsFold(t.offered, "NTLM"):
-		e := t.c.errs.unauthorized(op, t.offered)
-		e.Detail = "the host does not offer Negotiate/NTLM authentication, so no credentials were sent"
-		if len(t.offered) > 0 {
-			e.Detail += " (it offers: " + strings.Join(t.offered, ", ") + ")"
-		}
-		return e
-	}
-	return nil
 }

@@ -53,7 +53,7 @@ func (s *Server) dispatch(r *http.Request, user string, req *request) ([]byte, *
 // create opens a shell: x:ResourceCreated with the ShellId selector (all
 // masterzen reads) and the rsp:Shell description Windows adds.
 func (s *Server) create(r *http.Request, user string, req *request) ([]byte, *fault) {
-	if !is(req.Body, nsShell, "Shell") {
+	if !isShell(req.Body, "Shell") {
 		return nil, faultSchema("a Create of a cmd shell must carry an rsp:Shell body")
 	}
 	clientIP, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -105,7 +105,7 @@ func (s *Server) create(r *http.Request, user string, req *request) ([]byte, *fa
 
 // command starts a command in sh and hands it to the executor.
 func (s *Server) command(sh *shell, req *request) ([]byte, *fault) {
-	if !is(req.Body, nsShell, "CommandLine") {
+	if !isShell(req.Body, "CommandLine") {
 		return nil, faultSchema("a Command request must carry an rsp:CommandLine body")
 	}
 	line := textOf(child(req.Body, nsShell, "Command"))
@@ -156,7 +156,7 @@ func (s *Server) command(sh *shell, req *request) ([]byte, *fault) {
 
 // send feeds stdin. It holds the request while the executor is far behind.
 func (s *Server) send(r *http.Request, sh *shell, req *request) ([]byte, *fault) {
-	if !is(req.Body, nsShell, "Send") {
+	if !isShell(req.Body, "Send") {
 		return nil, faultSchema("a Send request must carry an rsp:Send body")
 	}
 	streams := children(req.Body, nsShell, "Stream")
@@ -190,7 +190,7 @@ func (s *Server) send(r *http.Request, sh *shell, req *request) ([]byte, *fault)
 
 // receive is the long-poll for a command's output.
 func (s *Server) receive(r *http.Request, sh *shell, req *request) ([]byte, *fault) {
-	if !is(req.Body, nsShell, "Receive") {
+	if !isShell(req.Body, "Receive") {
 		return nil, faultSchema("a Receive request must carry an rsp:Receive body")
 	}
 	ds := child(req.Body, nsShell, "DesiredStream")
@@ -251,7 +251,7 @@ func (s *Server) receive(r *http.Request, sh *shell, req *request) ([]byte, *fau
 
 // signal delivers terminate, ctrl_c or ctrl_break to a command.
 func (s *Server) signal(sh *shell, req *request) ([]byte, *fault) {
-	if !is(req.Body, nsShell, "Signal") {
+	if !isShell(req.Body, "Signal") {
 		return nil, faultSchema("a Signal request must carry an rsp:Signal body")
 	}
 	id := attr(req.Body, "CommandId")

@@ -28,9 +28,17 @@
 // long-poll did not make the client spin). [SelfSignedCertificate] makes a
 // certificate for an HTTPS listener that a client can trust as its CA.
 //
-// Authentication is pluggable through [Authenticator]; [BasicAuth] is the only
-// scheme implemented. A 401 always offers Negotiate and Basic, as a Windows
-// host with Basic enabled does.
+// Authentication is pluggable. [Options.Schemes] lists the schemes of the
+// service like winrm/config/service/auth: [NTLMScheme] (Negotiate with raw
+// NTLMSSP, one handshake per connection, after which the connection's
+// bodies are sealed as multipart/encrypted), [KerberosScheme] (SPNEGO with
+// gokrb5's service side), [BasicScheme] and [CertScheme] (client
+// certificates mapped to users). [Options.RefuseUnencrypted] is
+// AllowUnencrypted=false. Connection-oriented schemes keep their state in
+// the connection's context: install [Server.ConnContext] on the
+// http.Server. Without Schemes, an [Authenticator] (by default [BasicAuth]
+// for Username/Password) decides, and a 401 offers Negotiate and Basic, as
+// a Windows host with Basic enabled does.
 //
 // An http.Server serving this handler must not have a ReadTimeout or
 // WriteTimeout shorter than the clients' OperationTimeout (PT60S by default):

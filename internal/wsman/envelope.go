@@ -157,9 +157,9 @@ func children(e *etree.Element, ns, local string) []*etree.Element {
 	return out
 }
 
-// is reports whether e is the element {ns}local.
-func is(e *etree.Element, ns, local string) bool {
-	return e != nil && e.Tag == local && e.NamespaceURI() == ns
+// isShell reports whether e is the element {nsShell}local.
+func isShell(e *etree.Element, local string) bool {
+	return e != nil && e.Tag == local && e.NamespaceURI() == nsShell
 }
 
 // attr returns the value of the unqualified attribute name of e, "" when absent.

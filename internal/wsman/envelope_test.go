@@ -74,7 +74,7 @@ func TestParseRequestIgnoresPrefixes(t *testing.T) {
 		t.Fatal(f)
 	}
 	if req.Action != actionReceive || req.MessageID != "uuid:1" || req.ResourceURI != resourceCmd ||
-		req.ShellID != "S1" || !req.HasShellID || req.Timeout != 20*time.Second || !is(req.Body, nsShell, "Receive") {
+		req.ShellID != "S1" || !req.HasShellID || req.Timeout != 20*time.Second || !isShell(req.Body, "Receive") {
 		t.Errorf("parsed %+v", req)
 	}
 }

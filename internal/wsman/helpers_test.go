@@ -72,14 +72,14 @@ func (e *testExecutor) Execute(ctx context.Context, cmd Command, stdin io.Reader
 		n, _ := strconv.Atoi(arg)
 		return n
 	case "stderr":
-		io.WriteString(stdout, "out")
-		io.WriteString(stderr, arg)
+		_, _ = io.WriteString(stdout, "out")
+		_, _ = io.WriteString(stderr, arg)
 		return 3
 	case "sleep":
 		d, _ := time.ParseDuration(arg)
 		select {
 		case <-time.After(d):
-			io.WriteString(stdout, "slept")
+			_, _ = io.WriteString(stdout, "slept")
 			return 0
 		case <-ctx.Done():
 			e.terminated.Add(1)
@@ -143,7 +143,9 @@ func startServerWith(t *testing.T, opts Options, wrap func(http.Handler) http.Ha
 	if wrap != nil {
 		h = wrap(srv)
 	}
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ConnContext = srv.ConnContext
+	ts.Start()
 	t.Cleanup(func() {
 		srv.Close() // first: releases long-polls so that ts.Close does not wait on them
 		ts.Close()
@@ -164,16 +166,16 @@ func newFixture(t *testing.T, srv *Server, exec *testExecutor, ts *httptest.Serv
 
 func (f *fixture) url() string { return f.ts.URL + "/wsman" }
 
-// client returns a masterzen client. timeout is the OperationTimeout it sends
-// ("" for masterzen's default PT60S).
-func (f *fixture) client(t *testing.T, user, pass, timeout string) *winrm.Client {
+// client returns a masterzen client for testUser with pass. timeout is the
+// OperationTimeout it sends ("" for masterzen's default PT60S).
+func (f *fixture) client(t *testing.T, pass, timeout string) *winrm.Client {
 	t.Helper()
 	params := *winrm.DefaultParameters
 	if timeout != "" {
 		params.Timeout = timeout
 	}
 	ep := winrm.NewEndpoint(f.host, f.port, false, false, nil, nil, nil, 10*time.Second)
-	c, err := winrm.NewClientWithParameters(ep, user, pass, &params)
+	c, err := winrm.NewClientWithParameters(ep, testUser, pass, &params)
 	if err != nil {
 		t.Fatal(err)
 	}

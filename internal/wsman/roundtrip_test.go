@@ -28,7 +28,7 @@ func TestRoundTripLargeStdin(t *testing.T) {
 	if _, err := rand.Read(input); err != nil {
 		t.Fatal(err)
 	}
-	c := f.client(t, testUser, testPass, "")
+	c := f.client(t, testPass, "")
 	stdout, stderr, code, err := c.RunWithContextWithString(context.Background(), "echo", string(input))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestRoundTripLargeStdin(t *testing.T) {
 func TestRoundTripExitCodesAndStreams(t *testing.T) {
 	t.Parallel()
 	f := startServer(t, Options{})
-	c := f.client(t, testUser, testPass, "")
+	c := f.client(t, testPass, "")
 	for _, tc := range []struct {
 		cmd, stdin         string
 		stdout, stderr     string
@@ -88,7 +88,7 @@ func TestRoundTripExitCodesAndStreams(t *testing.T) {
 func TestCommandArguments(t *testing.T) {
 	t.Parallel()
 	f := startServer(t, Options{})
-	c := f.client(t, testUser, testPass, "")
+	c := f.client(t, testPass, "")
 	sh, err := c.CreateShell()
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +100,8 @@ func TestCommandArguments(t *testing.T) {
 	}
 	var out bytes.Buffer
 	done := make(chan struct{})
-	go func() { out.ReadFrom(cmd.Stdout); close(done) }()
-	go func() { new(bytes.Buffer).ReadFrom(cmd.Stderr) }()
+	go func() { _, _ = out.ReadFrom(cmd.Stdout); close(done) }() // what arrived is checked below
+	go func() { _, _ = new(bytes.Buffer).ReadFrom(cmd.Stderr) }()
 	cmd.Wait()
 	<-done
 	if want := "args & <x>\n a b \nc&d\n"; out.String() != want {
@@ -156,7 +156,7 @@ func TestRoundTripHTTPS(t *testing.T) {
 func TestWrongPassword(t *testing.T) {
 	t.Parallel()
 	f := startServer(t, Options{})
-	c := f.client(t, testUser, "wrong", "")
+	c := f.client(t, "wrong", "")
 	_, _, _, err := c.RunWithContextWithString(context.Background(), "echo", "x")
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("err = %v, want an error mentioning 401", err)
@@ -174,7 +174,7 @@ func TestWrongPassword(t *testing.T) {
 func TestLongPollDoesNotSpin(t *testing.T) {
 	t.Parallel()
 	f := startServer(t, Options{})
-	c := f.client(t, testUser, testPass, "PT1S")
+	c := f.client(t, testPass, "PT1S")
 	start := time.Now()
 	stdout, _, code, err := c.RunWithContextWithString(context.Background(), "sleep 2200ms", "")
 	if err != nil {
@@ -215,7 +215,7 @@ func TestLargeOutput(t *testing.T) {
 			}
 		})
 	})
-	c := f.client(t, testUser, testPass, "")
+	c := f.client(t, testPass, "")
 	const n = 1_100_000 // more than maxOutputBuffered: the writer blocks at times
 	stdout, stderr, code, err := c.RunWithContextWithString(context.Background(), fmt.Sprintf("bigboth %d", n), "")
 	if err != nil {
@@ -251,7 +251,7 @@ func (s *sizeRecorder) Write(p []byte) (int, error) {
 func TestClientCancelTerminates(t *testing.T) {
 	t.Parallel()
 	f := startServer(t, Options{})
-	c := f.client(t, testUser, testPass, "PT0.5S")
+	c := f.client(t, testPass, "PT0.5S")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, _, _, err := c.RunWithContextWithString(ctx, "block", "")
@@ -274,7 +274,7 @@ func TestConcurrentClients(t *testing.T) {
 	errs := make(chan error, 2*clients)
 	cs := make([]*winrm.Client, clients)
 	for i := range cs {
-		cs[i] = f.client(t, testUser, testPass, "PT2S")
+		cs[i] = f.client(t, testPass, "PT2S")
 	}
 	for i, c := range cs {
 		wg.Add(1)
@@ -308,7 +308,7 @@ func TestConcurrentClients(t *testing.T) {
 func TestExecutorPanic(t *testing.T) {
 	t.Parallel()
 	f := startServer(t, Options{})
-	c := f.client(t, testUser, testPass, "")
+	c := f.client(t, testPass, "")
 	_, stderr, code, err := c.RunWithContextWithString(context.Background(), "panic", "")
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +325,7 @@ func TestNoExecutor(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	f := newFixture(t, srv, nil, ts)
-	_, stderr, code, err := f.client(t, testUser, testPass, "").RunWithContextWithString(context.Background(), "ipconfig /all", "")
+	_, stderr, code, err := f.client(t, testPass, "").RunWithContextWithString(context.Background(), "ipconfig /all", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,12 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/wsman/encrypted"
 )
 
 // Options configure a Server. The zero value of each field selects the
@@ -21,6 +24,18 @@ type Options struct {
 	Username, Password string
 	// Authenticator, when set, replaces the Username/Password check.
 	Authenticator Authenticator
+	// Schemes, when set, replace Authenticator: the schemes the service
+	// accepts, like winrm/config/service/auth (NewBasicScheme,
+	// NewNTLMScheme, NewKerberosScheme, NewCertScheme). A 401 offers what
+	// each offers, in this order. Connection-oriented schemes need
+	// Server.ConnContext installed on the http.Server.
+	Schemes []Scheme
+	// RefuseUnencrypted is AllowUnencrypted=false, the Windows default:
+	// over plain HTTP, Basic credentials are refused (401) and message
+	// bodies that are not sealed (multipart/encrypted) are refused with
+	// HTTP 500, even from an authenticated connection. The zero value
+	// accepts them, as the simulator always has.
+	RefuseUnencrypted bool
 	// Executor runs the commands. Nil makes every command fail the way
 	// cmd.exe reports an unknown program (stderr message, exit code 1).
 	Executor Executor
@@ -49,7 +64,8 @@ const (
 // Server is a WS-Management shell endpoint. It is an http.Handler for
 // POST /wsman and is safe for concurrent use. Call Close when done.
 type Server struct {
-	auth     Authenticator
+	schemes  []Scheme
+	refuse   bool
 	exec     Executor
 	maxShell int
 	maxBody  int
@@ -71,7 +87,8 @@ type Server struct {
 // NewServer returns a Server configured by opts.
 func NewServer(opts Options) *Server {
 	s := &Server{
-		auth:     opts.Authenticator,
+		schemes:  opts.Schemes,
+		refuse:   opts.RefuseUnencrypted,
 		exec:     opts.Executor,
 		maxShell: opts.MaxShellsPerUser,
 		maxBody:  opts.MaxEnvelopeSize,
@@ -79,12 +96,16 @@ func NewServer(opts Options) *Server {
 		logf:     opts.Logf,
 		shells:   newShellTable(),
 	}
-	if s.auth == nil {
-		users := map[string]string{}
-		if opts.Username != "" {
-			users[opts.Username] = opts.Password
+	if len(s.schemes) == 0 {
+		auth := opts.Authenticator
+		if auth == nil {
+			users := map[string]string{}
+			if opts.Username != "" {
+				users[opts.Username] = opts.Password
+			}
+			auth = NewBasicAuth(users)
 		}
-		s.auth = NewBasicAuth(users)
+		s.schemes = []Scheme{legacyScheme{auth}}
 	}
 	if s.exec == nil {
 		s.exec = ExecutorFunc(notRecognized)
@@ -143,19 +164,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Authentication comes before anything that reads or judges the body:
 	// an anonymous client learns nothing and costs nothing.
-	user, ok := s.auth.Authenticate(r)
+	a, ok := s.authenticate(w, r)
 	if !ok {
-		s.stats.authFailures.Add(1)
-		for _, c := range s.auth.Challenge(r) {
-			w.Header().Add("WWW-Authenticate", c)
-		}
-		s.plain(w, r, http.StatusUnauthorized, "")
 		return
 	}
-	if !isSOAP(r.Header.Get("Content-Type")) {
-		s.plain(w, r, http.StatusUnsupportedMediaType, user)
-		return
-	}
+	user := a.user
 	if r.ContentLength > int64(s.maxBody) {
 		s.plain(w, r, http.StatusRequestEntityTooLarge, user)
 		return
@@ -168,6 +181,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.plain(w, r, http.StatusBadRequest, user) // client went away mid-body
 		}
+		return
+	}
+	// The request that completes a handshake carries no message: Windows
+	// answers it 200 with an empty body, and the messages follow on the
+	// same connection.
+	if a.handshake && len(body) == 0 {
+		s.plain(w, r, http.StatusOK, user)
+		return
+	}
+
+	var sealer Sealer // set when the request came sealed: the reply is sealed too
+	contentType := r.Header.Get("Content-Type")
+	if encrypted.Is(contentType) {
+		if a.sealer == nil {
+			s.logf("wsman: %s: encrypted body on a connection without a security context (auth %s)", user, a.scheme)
+			s.plain(w, r, http.StatusBadRequest, user)
+			return
+		}
+		plain, origType, err := encrypted.Decode(a.sealer, body)
+		if err != nil {
+			// The security context is out of step with the client's now:
+			// forget it and end the connection.
+			s.stats.unsealFailures.Add(1)
+			s.logf("wsman: %s: cannot unseal the body: %v", user, err)
+			if a.conn != nil {
+				a.conn.reset()
+			}
+			w.Header().Set("Connection", "close")
+			s.plain(w, r, http.StatusBadRequest, user)
+			return
+		}
+		s.stats.sealed.Add(1)
+		sealer, body, contentType = a.sealer, plain, origType
+	} else {
+		s.stats.unsealed.Add(1)
+		if s.refuse && r.TLS == nil {
+			// AllowUnencrypted=false: Windows logs "The WinRM service
+			// received an unencrypted message" and answers 500.
+			s.stats.refusedUnencrypted.Add(1)
+			s.logf("wsman: %s: unencrypted message over HTTP refused (AllowUnencrypted=false)", user)
+			s.plain(w, r, http.StatusInternalServerError, user)
+			return
+		}
+	}
+	if !isSOAP(contentType) {
+		s.plain(w, r, http.StatusUnsupportedMediaType, user)
 		return
 	}
 
@@ -186,22 +245,105 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logf("wsman: %s %s: client went away", user, shortAction(req.Action))
 	case f != nil:
 		s.stats.faults.Add(1)
-		s.write(w, f.status(), f.render(relatesTo, s.machineName(r)))
+		s.write(w, sealer, f.status(), f.render(relatesTo, s.machineName(r)))
 		if f.WSMan != codeTimedOut {
 			s.logf("wsman: %s %s: fault %s", user, actionOf(req), f)
 		}
 	default:
-		s.write(w, http.StatusOK, reply)
+		s.write(w, sealer, http.StatusOK, reply)
 		s.logf("wsman: %s %s shell %s: ok", user, shortAction(req.Action), req.ShellID)
 	}
+}
+
+// authResult is who sent a request and what its connection can do.
+type authResult struct {
+	user, scheme string
+	conn         *Conn
+	sealer       Sealer
+	handshake    bool // this request authenticated the connection
+}
+
+// authenticate finds the sender of r, or answers 401 and returns false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (authResult, bool) {
+	c := connOf(r)
+	// An empty POST without credentials is a client probing for the
+	// schemes (masterzen's encryption transport does so before every
+	// message, even on an authenticated connection): it gets the 401.
+	if c != nil && r.Header.Get("Authorization") == "" && r.ContentLength != 0 {
+		if user, scheme, sealer := c.authenticated(); user != "" {
+			return authResult{user: user, scheme: scheme, conn: c, sealer: sealer}, true
+		}
+	}
+	var o Outcome
+	var scheme Scheme
+	for _, sc := range s.schemes {
+		if o = sc.Authenticate(r, c); o.Mine {
+			scheme = sc
+			break
+		}
+	}
+	switch {
+	case scheme != nil && o.User != "" && s.refuse && r.TLS == nil && scheme.Name() == "Basic":
+		o.User, o.Err = "", errors.New("basic authentication over HTTP refused (AllowUnencrypted=false)")
+	case scheme != nil && o.User != "":
+		res := authResult{user: o.User, scheme: scheme.Name(), conn: c, handshake: o.Persist}
+		if o.Persist && c != nil {
+			c.set(o.User, scheme.Name(), o.Sealer)
+			res.sealer = o.Sealer
+			s.stats.handshakes.Add(1)
+			s.logf("wsman: %s authenticated the connection from %s with %s", o.User, r.RemoteAddr, scheme.Name())
+		}
+		if o.Final != "" {
+			w.Header().Set("WWW-Authenticate", o.Final)
+		}
+		return res, true
+	case o.Continue != "":
+		w.Header().Set("WWW-Authenticate", o.Continue)
+		s.plain(w, r, http.StatusUnauthorized, "")
+		return authResult{}, false
+	}
+	s.stats.authFailures.Add(1)
+	if o.Err != nil && scheme != nil {
+		s.logf("wsman: authentication (%s) from %s refused: %v", strings.ToLower(scheme.Name()), r.RemoteAddr, o.Err)
+	}
+	if c != nil {
+		c.SetHandshake(nil)
+	}
+	var offered []string
+	for _, sc := range s.schemes {
+		for _, v := range sc.Offer(r) {
+			if !slices.Contains(offered, v) {
+				offered = append(offered, v)
+			}
+		}
+	}
+	for _, v := range offered {
+		w.Header().Add("WWW-Authenticate", v)
+	}
+	s.plain(w, r, http.StatusUnauthorized, "")
+	return authResult{}, false
 }
 
 // errClientGone is the sentinel fault for a client that abandoned its
 // request: there is nobody to answer.
 var errClientGone = &fault{}
 
-func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", soapContentType)
+// write sends a reply envelope, sealed when the request was.
+func (s *Server) write(w http.ResponseWriter, sealer Sealer, status int, body []byte) {
+	ct := soapContentType
+	if sealer != nil {
+		framed, err := encrypted.Encode(sealer, body, soapContentType)
+		if err != nil {
+			s.logf("wsman: cannot seal the reply: %v", err)
+			w.Header().Set("Connection", "close")
+			status, body, ct = http.StatusInternalServerError, nil, ""
+		} else {
+			body, ct = framed, encrypted.ContentType
+		}
+	}
+	if ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -25,6 +25,18 @@ type Stats struct {
 	ShellsOpen, ShellsCreated int64
 	// CommandsStarted counts commands handed to the Executor.
 	CommandsStarted int64
+	// Sealed counts requests whose body arrived sealed (multipart/encrypted
+	// with HTTP-SPNEGO-session-encrypted) and was unsealed and verified;
+	// Unsealed counts requests with a plain body (over HTTPS that is the
+	// norm). They prove on the wire what a client did.
+	Sealed, Unsealed int64
+	// RefusedUnencrypted counts plain bodies refused over HTTP
+	// (RefuseUnencrypted); UnsealFailures counts sealed bodies that did
+	// not unseal or verify.
+	RefusedUnencrypted, UnsealFailures int64
+	// Handshakes counts connections authenticated by a connection-oriented
+	// scheme (NTLM, Kerberos).
+	Handshakes int64
 }
 
 // counters are the live counters behind Stats.
@@ -32,6 +44,8 @@ type counters struct {
 	exchanges, create, command, send, receive, signal, del, other atomic.Int64
 	authFailures, faults, receiveTimeouts                         atomic.Int64
 	shellsCreated, commandsStarted                                atomic.Int64
+	sealed, unsealed, refusedUnencrypted, unsealFailures          atomic.Int64
+	handshakes                                                    atomic.Int64
 }
 
 // action returns the counter of a request action.
@@ -70,5 +84,11 @@ func (c *counters) snapshot(open int) Stats {
 		ShellsOpen:      int64(open),
 		ShellsCreated:   c.shellsCreated.Load(),
 		CommandsStarted: c.commandsStarted.Load(),
+
+		Sealed:             c.sealed.Load(),
+		Unsealed:           c.unsealed.Load(),
+		RefusedUnencrypted: c.refusedUnencrypted.Load(),
+		UnsealFailures:     c.unsealFailures.Load(),
+		Handshakes:         c.handshakes.Load(),
 	}
 }

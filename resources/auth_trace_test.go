@@ -1,0 +1,113 @@
+package resources_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+)
+
+// lockedBuffer is the simulator's NTLM key log.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestAccAuth_traceLogHasNoSecrets runs a whole lifecycle over NTLM with
+// encryption with TF_LOG=TRACE (the Terraform CLI's log and the provider's,
+// which runs in this process, into one file) and searches the log for the
+// password, its NT hash and every NTLM session key the host derived.
+func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("needs the simulator's session keys")
+	}
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+
+	keys := &lockedBuffer{}
+	tg := acctest.NewAuthSim(t, testfixtures.Base, acctest.AuthSimOptions{Auth: dpsim.Auth{Negotiate: true, NTLMKeyLog: keys}})
+	tg.Credentials("ntlm")
+	// The password comes from the environment, as it would in a pipeline:
+	// the test harness itself logs the configuration files it writes.
+	tg.Provider["password"] = ""
+	t.Setenv("IIS_PASSWORD", acctest.SimPassword)
+	orig := tg.Read(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		CheckDestroy:             restored(t, tg, orig),
+		Steps: []resource.TestStep{
+			{Config: extensionConfig(tg, ".tfacc", true, "")},
+			{Config: extensionConfig(tg, ".tfacc", false, "")},
+		},
+	})
+
+	log, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The log must hold the provider's own TRACE and DEBUG output, or the
+	// search below proves nothing.
+	for _, w := range []string{"iis provider configured", "ApplyResourceChange"} {
+		if !bytes.Contains(log, []byte(w)) {
+			t.Fatalf("the TRACE log (%d bytes) lacks %q: the provider's log was not captured", len(log), w)
+		}
+	}
+	nt := ntlm.NTOWFv1(acctest.SimPassword)
+	secrets := map[string]string{
+		"password":                acctest.SimPassword,
+		"password in base64":      base64.StdEncoding.EncodeToString([]byte(acctest.SimPassword)),
+		"Basic credentials":       base64.StdEncoding.EncodeToString([]byte(acctest.SimUser + ":" + acctest.SimPassword)),
+		"NT hash":                 hex.EncodeToString(nt[:]),
+		"NT hash (upper case)":    strings.ToUpper(hex.EncodeToString(nt[:])),
+		"NT hash (base64)":        base64.StdEncoding.EncodeToString(nt[:]),
+		"NTOWFv2 (for the realm)": hex.EncodeToString(ntlm.NTOWFv2(nt, acctest.SimUser, "")),
+	}
+	sessions := 0
+	sc := bufio.NewScanner(strings.NewReader(keys.String()))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text()) // NTLM <server challenge> <exported session key>
+		if len(f) != 3 {
+			continue
+		}
+		sessions++
+		key, _ := hex.DecodeString(f[2])
+		secrets["session key "+f[2][:6]+"…"] = f[2]
+		secrets["session key (upper case) "+f[2][:6]+"…"] = strings.ToUpper(f[2])
+		secrets["session key (base64) "+f[2][:6]+"…"] = base64.StdEncoding.EncodeToString(key)
+	}
+	if sessions == 0 {
+		t.Fatal("the host logged no NTLM session: the run did not use NTLM")
+	}
+	for what, s := range secrets {
+		if bytes.Contains(log, []byte(s)) {
+			t.Errorf("the TRACE log contains the %s", what)
+		}
+	}
+	t.Logf("searched %d bytes of TRACE log for the password, its hashes and %d session keys", len(log), sessions)
+}
