@@ -99,43 +99,21 @@ func TestConcurrencySuite(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, ext := range outsideExts {
-				time.Sleep(time.Duration(rand.IntN(15)) * time.Millisecond)
-				from := []byte(`<add fileExtension="` + ext + `" allowed="false" />`)
-				to := []byte(`<add fileExtension="` + ext + `" allowed="true" />`)
-				if err := outsideEdit(r.file, func(b []byte) []byte { return bytes.Replace(b, from, to, 1) }); err != nil {
-					errs <- err
-				}
-			}
+			outsideWriter(r.file, outsideExts, 15*time.Millisecond, errs)
 		}()
 		wg.Wait()
 		close(errs)
 		for err := range errs {
 			t.Errorf("round %d: %v", round, err)
 		}
-		final := r.read(t)
-		if err := apphost.Validate(final); err != nil {
-			t.Fatalf("round %d: the file is not one IIS accepts: %v", round, err)
-		}
-		d, _ := apphost.Parse(final)
+		want := append([]string(nil), outsideExts...)
 		for p := 0; p < processes; p++ {
 			for i := 0; i < resources; i++ {
-				expectedUpdates++
-				if rule, _ := d.FileExtension("", fmt.Sprintf(".p%dr%d", p, i)); rule != nil && rule.Allowed {
-					found++
-				} else {
-					t.Errorf("round %d: .p%dr%d is missing", round, p, i)
-				}
+				want = append(want, fmt.Sprintf(".p%dr%d", p, i))
 			}
 		}
-		for _, ext := range outsideExts {
-			expectedUpdates++
-			if rule, _ := d.FileExtension("", ext); rule != nil && rule.Allowed {
-				found++
-			} else {
-				t.Errorf("round %d: the outside writer's %s is lost", round, ext)
-			}
-		}
+		e, f := checkRound(t, round, r.read(t), want)
+		expectedUpdates, found = expectedUpdates+e, found+f
 		for _, s := range stores {
 			st := s.Stats()
 			conflicts += st.Conflicts

@@ -1,10 +1,8 @@
 package safety
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
 	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
 )
@@ -73,43 +70,21 @@ func TestConcurrentTerraformApplies(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, ext := range outsideExts {
-				time.Sleep(time.Duration(200+rand.IntN(400)) * time.Millisecond)
-				from := []byte(`<add fileExtension="` + ext + `" allowed="false" />`)
-				to := []byte(`<add fileExtension="` + ext + `" allowed="true" />`)
-				if err := outsideEdit(r.file, func(b []byte) []byte { return bytes.Replace(b, from, to, 1) }); err != nil {
-					errs <- err
-				}
-			}
+			outsideWriter(r.file, outsideExts, 600*time.Millisecond, errs)
 		}()
 		wg.Wait()
 		close(errs)
 		for err := range errs {
 			t.Errorf("round %d: %v", round, err)
 		}
-		final := r.read(t)
-		if err := apphost.Validate(final); err != nil {
-			t.Fatalf("round %d: %v", round, err)
-		}
-		d, _ := apphost.Parse(final)
+		want := append([]string(nil), outsideExts...)
 		for p := 0; p < processes; p++ {
 			for i := 0; i < resources; i++ {
-				expectedUpdates++
-				if rule, _ := d.FileExtension("", fmt.Sprintf(".w%dr%d", p, i)); rule != nil && rule.Allowed {
-					found++
-				} else {
-					t.Errorf("round %d: .w%dr%d is missing", round, p, i)
-				}
+				want = append(want, fmt.Sprintf(".w%dr%d", p, i))
 			}
 		}
-		for _, ext := range outsideExts {
-			expectedUpdates++
-			if rule, _ := d.FileExtension("", ext); rule != nil && rule.Allowed {
-				found++
-			} else {
-				t.Errorf("round %d: the outside writer's %s is lost", round, ext)
-			}
-		}
+		e, f := checkRound(t, round, r.read(t), want)
+		expectedUpdates, found = expectedUpdates+e, found+f
 		for p, tf := range tfs {
 			changes, err := tf.Plan(ctx)
 			if err != nil || changes {
