@@ -4,11 +4,13 @@
 package resources
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 )
 
@@ -40,4 +42,37 @@ func (pd *ProviderData) store(host types.String) (*hostconfig.Store, string, err
 	}
 	s, err := pd.Pool.Store(h)
 	return s, h, err
+}
+
+// edit runs one read-modify-write of the file on a resource's host. A
+// failure becomes a diagnostic: "Cannot reach the distribution point", or
+// "Cannot <action> <what>" with the error, which names the host, the file
+// and what to do. It returns the host's name and whether the edit took.
+func (pd *ProviderData) edit(ctx context.Context, host types.String, action string, what func(hostName string) string, fn hostconfig.Edit, diags *diag.Diagnostics) (string, bool) {
+	store, name, err := pd.store(host)
+	if err != nil {
+		diags.AddError("Cannot reach the distribution point", err.Error())
+		return name, false
+	}
+	if _, err := store.Update(ctx, fn); err != nil {
+		diags.AddError("Cannot "+action+" "+what(name), err.Error())
+		return name, false
+	}
+	return name, true
+}
+
+// doc returns the file on a resource's host as this run last read it, with
+// failures reported like edit's.
+func (pd *ProviderData) doc(ctx context.Context, host types.String, what func(hostName string) string, diags *diag.Diagnostics) (*apphost.Doc, *hostconfig.Store, string, bool) {
+	store, name, err := pd.store(host)
+	if err != nil {
+		diags.AddError("Cannot reach the distribution point", err.Error())
+		return nil, nil, name, false
+	}
+	d, err := store.Read(ctx)
+	if err != nil {
+		diags.AddError("Cannot read "+what(name), err.Error())
+		return nil, nil, name, false
+	}
+	return d, store, name, true
 }

@@ -114,20 +114,14 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(plan.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
 	var own apphost.Ownership
-	_, err = store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+	host, ok := r.data.edit(ctx, plan.Host, "set", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
 		out, o, err := d.CreateFileExtension(loc, ext, allowed)
 		own = o
 		return out, err
-	})
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot set "+where(host, loc, ext), err.Error())
+	}, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	tflog.Info(ctx, "request filtering extension created", map[string]any{"host": host, "location": loc, "extension": ext, "allowed": allowed, "adopted": own.Adopted})
@@ -142,15 +136,9 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(state.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
-	doc, err := store.Read(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read "+where(host, loc, ext), err.Error())
+	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return where(h, loc, ext) }, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	rule, err := doc.FileExtension(loc, ext)
@@ -179,16 +167,10 @@ func (r *RequestFilteringExtension) Update(ctx context.Context, req resource.Upd
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(plan.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
-	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+	if _, ok := r.data.edit(ctx, plan.Host, "update", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
 		return d.SetFileExtensionAllowed(loc, ext, allowed)
-	}); err != nil {
-		resp.Diagnostics.AddError("Cannot update "+where(host, loc, ext), err.Error())
+	}, &resp.Diagnostics); !ok {
 		return
 	}
 	// The id names the IIS rule, which a change of case does not change.
@@ -209,17 +191,10 @@ func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(state.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
-	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+	r.data.edit(ctx, state.Host, "remove", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
 		return d.DeleteFileExtension(loc, ext, own)
-	}); err != nil {
-		resp.Diagnostics.AddError("Cannot remove "+where(host, loc, ext), err.Error())
-	}
+	}, &resp.Diagnostics)
 }
 
 // ImportState takes `extension`, `location|extension` or

@@ -94,20 +94,14 @@ func (r *RequestFilteringHiddenSegment) Create(ctx context.Context, req resource
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(plan.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
 	var own apphost.SegmentOwnership
-	_, err = store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+	host, ok := r.data.edit(ctx, plan.Host, "allow", func(h string) string { return where(h, loc, segmentWhat(seg)) }, func(d *apphost.Doc) ([]byte, error) {
 		out, o, err := d.AllowSegment(loc, seg)
 		own = o
 		return out, err
-	})
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot allow "+where(host, loc, segmentWhat(seg)), err.Error())
+	}, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	tflog.Info(ctx, "hidden segment allowed", map[string]any{"host": host, "location": loc, "segment": seg, "removed_entry": own.Cut != nil, "wrote_remove": own.WroteRemove})
@@ -125,15 +119,9 @@ func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.R
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(state.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
-	doc, err := store.Read(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read "+where(host, loc, segmentWhat(seg)), err.Error())
+	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return where(h, loc, segmentWhat(seg)) }, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	hit, err := doc.HiddenSegment(loc, seg)
@@ -177,17 +165,10 @@ func (r *RequestFilteringHiddenSegment) Delete(ctx context.Context, req resource
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(state.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
-	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+	r.data.edit(ctx, state.Host, "hide again", func(h string) string { return where(h, loc, segmentWhat(seg)) }, func(d *apphost.Doc) ([]byte, error) {
 		return d.RestoreSegment(loc, seg, own)
-	}); err != nil {
-		resp.Diagnostics.AddError("Cannot hide again "+where(host, loc, segmentWhat(seg)), err.Error())
-	}
+	}, &resp.Diagnostics)
 }
 
 // ImportState takes `segment`, `location|segment` or `host|location|segment`.

@@ -267,18 +267,13 @@ func settingsWhere(host, location string) string {
 // apply runs ManageSettings with the resource's record and stores the new
 // record in private state.
 func (r *RequestFilteringSettings) apply(ctx context.Context, host types.String, location string, want map[apphost.Setting]*string, own apphost.SettingsOwnership, what string, diags *diag.Diagnostics) (apphost.SettingsOwnership, bool) {
-	store, name, err := r.data.store(host)
-	if err != nil {
-		diags.AddError("Cannot reach the distribution point", err.Error())
-		return own, false
-	}
 	var next apphost.SettingsOwnership
-	if _, err := store.Update(ctx, func(d *apphost.Doc) ([]byte, error) {
+	name, ok := r.data.edit(ctx, host, what, func(h string) string { return settingsWhere(h, location) }, func(d *apphost.Doc) ([]byte, error) {
 		out, o, err := d.ManageSettings(location, want, own)
 		next = o
 		return out, err
-	}); err != nil {
-		diags.AddError("Cannot "+what+" "+settingsWhere(name, location), err.Error())
+	}, diags)
+	if !ok {
 		return own, false
 	}
 	tflog.Info(ctx, "request filtering settings "+what, map[string]any{"host": name, "location": location, "settings": len(want)})
@@ -320,15 +315,9 @@ func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	store, host, err := r.data.store(state.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc := state.Location.ValueString()
-	doc, err := store.Read(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read "+settingsWhere(host, loc), err.Error())
+	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return settingsWhere(h, loc) }, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	fail := func(err error) {
