@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -18,10 +17,6 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 )
-
-// ownershipKey is the private-state key holding apphost.Ownership: what the
-// create did, so that destroy undoes exactly that.
-const ownershipKey = "ownership"
 
 // RequestFilteringExtension is iis_request_filtering_extension.
 type RequestFilteringExtension struct {
@@ -96,10 +91,6 @@ func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.Co
 	r.data = configure(req.ProviderData, &resp.Diagnostics)
 }
 
-// extensionID is the import format: [host|]location|extension, with the
-// location left out too for a server-scope rule on the provider's host.
-func extensionID(host, location, ext string) string { return keyID(host, location, ext) }
-
 // where names the rule for messages: `.config at the server scope of dp01`.
 func where(host, location, ext string) string {
 	if location == "" {
@@ -125,8 +116,8 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	tflog.Info(ctx, "request filtering extension created", map[string]any{"host": host, "location": loc, "extension": ext, "allowed": allowed, "adopted": own.Adopted})
-	resp.Diagnostics.Append(saveOwnership(ctx, resp.Private, own)...)
-	plan.ID = types.StringValue(extensionID(plan.Host.ValueString(), loc, ext))
+	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	plan.ID = types.StringValue(keyID(plan.Host.ValueString(), loc, ext))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
@@ -156,7 +147,7 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 	}
 	state.Allowed = types.BoolValue(rule.Allowed)
 	if state.ID.IsNull() || state.ID.ValueString() == "" {
-		state.ID = types.StringValue(extensionID(state.Host.ValueString(), loc, state.Extension.ValueString()))
+		state.ID = types.StringValue(keyID(state.Host.ValueString(), loc, state.Extension.ValueString()))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
@@ -186,8 +177,10 @@ func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	own, diags := loadOwnership(ctx, req.Private)
-	resp.Diagnostics.Append(diags...)
+	// An imported resource has no record and counts as added: destroy
+	// removes its entry.
+	var own apphost.Ownership
+	resp.Diagnostics.Append(loadRecord(ctx, req.Private, &own)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -212,26 +205,5 @@ func (r *RequestFilteringExtension) ImportState(ctx context.Context, req resourc
 	if host != "" {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), extensionID(host, loc, ext))...)
-}
-
-// privateState is the part of resource.CreateResponse.Private and friends
-// this package uses.
-type privateSetter interface {
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
-type privateGetter interface {
-	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
-}
-
-func saveOwnership(ctx context.Context, p privateSetter, own apphost.Ownership) diag.Diagnostics {
-	return saveRecord(ctx, p, own)
-}
-
-// loadOwnership returns what the create did; a resource that was imported
-// has no record and is treated as added: destroy removes its entry.
-func loadOwnership(ctx context.Context, p privateGetter) (apphost.Ownership, diag.Diagnostics) {
-	var own apphost.Ownership
-	diags := loadRecord(ctx, p, &own)
-	return own, diags
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID(host, loc, ext))...)
 }

@@ -25,6 +25,19 @@ func keyID(host, location, key string) string {
 	return key
 }
 
+// ownershipKey is the private-state key of a resource's record: what its
+// create did, so that destroy undoes exactly that.
+const ownershipKey = "ownership"
+
+// privateSetter and privateGetter are the parts of a response's and a
+// request's private state this package uses.
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
 // saveRecord stores v, what a create or update did, as JSON in a
 // resource's private state, for the delete that undoes it.
 func saveRecord(ctx context.Context, p privateSetter, v any) diag.Diagnostics {
