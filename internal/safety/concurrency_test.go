@@ -102,17 +102,8 @@ func TestConcurrencySuite(t *testing.T) {
 			outsideWriter(r.file, outsideExts, 15*time.Millisecond, errs)
 		}()
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Errorf("round %d: %v", round, err)
-		}
-		want := append([]string(nil), outsideExts...)
-		for p := 0; p < processes; p++ {
-			for i := 0; i < resources; i++ {
-				want = append(want, fmt.Sprintf(".p%dr%d", p, i))
-			}
-		}
-		e, f := checkRound(t, round, r.read(t), want)
+		drain(t, round, errs)
+		e, f := checkRound(t, round, r.read(t), roundWant(outsideExts, ".p", processes, resources))
 		expectedUpdates, found = expectedUpdates+e, found+f
 		for _, s := range stores {
 			st := s.Stats()

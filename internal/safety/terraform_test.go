@@ -73,17 +73,8 @@ func TestConcurrentTerraformApplies(t *testing.T) {
 			outsideWriter(r.file, outsideExts, 600*time.Millisecond, errs)
 		}()
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Errorf("round %d: %v", round, err)
-		}
-		want := append([]string(nil), outsideExts...)
-		for p := 0; p < processes; p++ {
-			for i := 0; i < resources; i++ {
-				want = append(want, fmt.Sprintf(".w%dr%d", p, i))
-			}
-		}
-		e, f := checkRound(t, round, r.read(t), want)
+		drain(t, round, errs)
+		e, f := checkRound(t, round, r.read(t), roundWant(outsideExts, ".w", processes, resources))
 		expectedUpdates, found = expectedUpdates+e, found+f
 		for p, tf := range tfs {
 			changes, err := tf.Plan(ctx)

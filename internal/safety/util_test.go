@@ -2,6 +2,7 @@ package safety
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -50,4 +51,25 @@ func checkRound(t *testing.T, round int, final []byte, want []string) (expected,
 		}
 	}
 	return expected, found
+}
+
+// drain reports every error the round's goroutines sent.
+func drain(t *testing.T, round int, errs chan error) {
+	t.Helper()
+	close(errs)
+	for err := range errs {
+		t.Errorf("round %d: %v", round, err)
+	}
+}
+
+// roundWant lists the extensions a round must leave allowed: the outside
+// writer's, and prefix<process>r<resource> for each provider-side edit.
+func roundWant(outside []string, prefix string, processes, resources int) []string {
+	want := append([]string(nil), outside...)
+	for p := 0; p < processes; p++ {
+		for i := 0; i < resources; i++ {
+			want = append(want, fmt.Sprintf("%s%dr%d", prefix, p, i))
+		}
+	}
+	return want
 }
