@@ -1,6 +1,7 @@
 package hostconfig
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
@@ -36,7 +37,10 @@ func (p *Pool) Path() string { return p.path }
 func (p *Pool) Store(host string) (*Store, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.stores[host]; ok {
+	// Host names are case-insensitive: "DP01" and "dp01" must share one
+	// Store (one read per run, one lock, one shell), not race as two.
+	key := strings.ToLower(host)
+	if s, ok := p.stores[key]; ok {
 		return s, nil
 	}
 	r, err := p.dial(host)
@@ -44,6 +48,6 @@ func (p *Pool) Store(host string) (*Store, error) {
 		return nil, err
 	}
 	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups, Gzip: p.gzip}, host, p.path, p.opts)
-	p.stores[host] = s
+	p.stores[key] = s
 	return s, nil
 }
