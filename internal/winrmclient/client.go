@@ -1,22 +1,23 @@
 // Package winrmclient runs PowerShell scripts on a Windows host over WinRM.
 //
-// It drives github.com/masterzen/winrm for the WS-Management shell protocol
-// but installs its own transport, because the library's transports treat
-// any SOAP body as success whatever the HTTP status (a fault on Receive then
-// makes it re-poll in a tight loop), panic on empty or non-XML bodies,
+// It builds its WS-Management messages with github.com/masterzen/winrm's
+// exported builders and parsers, drives the command loop itself
+// (command.go), and installs its own transport, because the library's
+// transports treat any SOAP body as success whatever the HTTP status (a
+// fault on Receive then makes it re-poll in a tight loop), panic on empty
+// or non-XML bodies,
 // report a 401 as "invalid content type", and its NTLM encryption
 // handshakes again for every message, shares that state between goroutines
 // and silently falls back to unencrypted NTLM. Ours owns its connections:
 // NTLM (bodgit/ntlmssp) and Kerberos (gokrb5) authenticate a connection
 // once, and over HTTP NTLM seals every message of it; Basic and client
 // certificates ride on each request. Every reply is validated before the
-// library sees it, and failures come back as *Error with a Kind, the host,
+// library parses it, and failures come back as *Error with a Kind, the host,
 // port and auth scheme, and the likely fix. Shells are reused across
 // commands (Config.DisableShellReuse turns that off).
 package winrmclient
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -259,11 +260,11 @@ func (c *Client) ctxErr(ctx context.Context, limit time.Duration) *Error {
 	return c.errs.new(KindCanceled, "run command", "the command was canceled", "", err)
 }
 
-// run drives the library through one command: a shell (reused, or
-// Create), Command, Send (input then End), Receive until Done, Signal, and
-// Delete unless the shell is kept for the next command. The library is
-// driven step by step rather than through RunWithContextWithInput because
-// that helper ignores Send errors and hides Receive errors.
+// run drives one command (command.go): a shell (reused, or Create),
+// Command, Send (the input with End), Receive until Done. The shell is kept
+// for the next command with its Signal owed, or, when reuse is off, the
+// command is signalled and the shell deleted. After a failure the command
+// is terminated and its shell deleted in the background.
 func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result, error) {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
@@ -278,25 +279,8 @@ func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	keep := false
-	defer func() {
-		switch {
-		case keep:
-			c.shells.put(shellID, c)
-		case c.cfg.DisableShellReuse:
-			// Delete releases the shell, which counts against
-			// MaxShellsPerUser. Its error is not the command's: the host
-			// also expires idle shells.
-			c.deleteShell(context.WithoutCancel(ctx), shellID)
-		default:
-			// The shell's state is unknown after a failure: delete it in
-			// the background rather than reuse it.
-			c.shells.background(func() { c.deleteShell(context.Background(), shellID) })
-		}
-	}()
-
-	cmd, err := wc.NewShell(shellID).ExecuteWithContext(runCtx, cmdline)
-	if err != nil && reused && shellGone(st.failureOr(err)) {
+	cmdID, err := c.startCommand(wc, st, shellID, cmdline)
+	if err != nil && reused && shellGone(err) {
 		// The host no longer knows the reused shell (it expired, or the
 		// service restarted): run the command once more in a new shell.
 		c.stats.shellsRecovered.Add(1)
@@ -304,47 +288,50 @@ func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result,
 		if shellID, err = c.createShell(wc, st); err != nil {
 			return Result{}, err
 		}
-		cmd, err = wc.NewShell(shellID).ExecuteWithContext(runCtx, cmdline)
+		cmdID, err = c.startCommand(wc, st, shellID, cmdline)
 	}
 	if err != nil {
-		return Result{}, st.failureOr(c.errs.libraryErr("start command", runCtx, err))
+		c.dropShell(shellID, "")
+		return Result{}, err
 	}
 
-	// The library's background Receive loop blocks writing into these pipes,
-	// so they are drained from the start.
-	var stdout, stderr bytes.Buffer
-	var outErr, errErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _, outErr = io.Copy(&stdout, cmd.Stdout) }()
-	go func() { defer wg.Done(); _, errErr = io.Copy(&stderr, cmd.Stderr) }()
-
-	inErr := sendInput(cmd, stdin)
-	if inErr != nil {
-		// The command cannot get its input; stop the Receive loop.
-		cancelRun()
+	naive := c.cfg.DisableShellReuse
+	res, err := Result{}, c.sendInput(wc, st, shellID, cmdID, stdin, naive)
+	if err == nil {
+		res, err = c.receive(wc, st, shellID, cmdID)
 	}
-	cmd.Wait()
-	wg.Wait()
-	sigErr := cmd.Close() // Signal terminate, as the library's own helper does
-
-	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: cmd.ExitCode()}
 	if isCLIXML(res.Stderr) {
 		res.Stderr = []byte(DecodeCLIXML(string(res.Stderr)))
 	}
-	if err := st.failure(); err != nil {
+	switch {
+	case err != nil:
+		// The shell's state is unknown after a failure: stop the command
+		// (it may still run) and delete the shell rather than reuse it.
+		c.dropShell(shellID, cmdID)
 		return res, err
+	case naive:
+		// The library's own pattern, for comparison: Signal, then Delete,
+		// which releases the shell (it counts against MaxShellsPerUser).
+		// Their errors are not the command's: the host expires shells too.
+		_ = c.signal(wc, shellID, cmdID)
+		c.deleteShell(context.WithoutCancel(ctx), shellID)
+	default:
+		c.shells.put(shellID, cmdID, c)
 	}
-	for _, e := range []struct {
-		op  string
-		err error
-	}{{"send input", inErr}, {"receive output", outErr}, {"receive output", errErr}} {
-		if e.err != nil {
-			return res, c.errs.libraryErr(e.op, runCtx, e.err)
-		}
-	}
-	keep = !c.cfg.DisableShellReuse && sigErr == nil && runCtx.Err() == nil
 	return res, nil
+}
+
+// dropShell terminates cmdID (if any) and deletes the shell, in the
+// background: nobody waits for it but Close.
+func (c *Client) dropShell(shellID, cmdID string) {
+	c.shells.background(func() {
+		if cmdID != "" {
+			if wc, err := c.libClient(newRunState(context.Background())); err == nil {
+				_ = c.signal(wc, shellID, cmdID)
+			}
+		}
+		c.deleteShell(context.Background(), shellID)
+	})
 }
 
 // libClient is a library client whose requests go through a transport
@@ -359,12 +346,23 @@ func (c *Client) libClient(st *runState) (*winrm.Client, error) {
 	return wc, nil
 }
 
-// takeShell returns a shell kept from an earlier command, or a new one.
+// takeShell returns a shell kept from an earlier command, with that
+// command's Signal terminate sent, or a new one. A kept shell whose Signal
+// fails is given up: one the host no longer knows counts as a recovery,
+// any other is deleted in the background.
 func (c *Client) takeShell(wc *winrm.Client, st *runState) (id string, reused bool, err error) {
 	if !c.cfg.DisableShellReuse {
-		if id := c.shells.get(c); id != "" {
-			c.stats.shellsReused.Add(1)
-			return id, true, nil
+		if s, ok := c.shells.get(c); ok {
+			err := c.signal(wc, s.id, s.owedCmdID)
+			if err == nil {
+				c.stats.shellsReused.Add(1)
+				return s.id, true, nil
+			}
+			if shellGone(err) {
+				c.stats.shellsRecovered.Add(1)
+			} else {
+				c.dropShell(s.id, "")
+			}
 		}
 	}
 	id, err = c.createShell(wc, st)
@@ -375,15 +373,9 @@ func (c *Client) takeShell(wc *winrm.Client, st *runState) (id string, reused bo
 // library's CreateShell so the shell id is known (the library keeps it
 // private) and the host is asked to expire the shell when idle.
 func (c *Client) createShell(wc *winrm.Client, st *runState) (string, error) {
-	msg := winrm.NewOpenShellRequest(c.url, &wc.Parameters)
-	defer msg.Free()
-	body, err := wc.Parameters.TransportDecorator().Post(wc, msg)
+	id, err := c.requestID(wc, st, "create shell", "ShellId", winrm.NewOpenShellRequest(c.url, &wc.Parameters), winrm.ParseOpenShellResponse)
 	if err != nil {
-		return "", st.failureOr(c.errs.libraryErr("create shell", st.ctx, err))
-	}
-	id, err := winrm.ParseOpenShellResponse(body)
-	if err != nil || id == "" {
-		return "", c.errs.new(KindProtocol, "create shell", "the Create reply carries no ShellId", "The host is not a conforming WinRM service", nil)
+		return "", err
 	}
 	c.stats.shellsCreated.Add(1)
 	return id, nil
@@ -405,15 +397,4 @@ func (c *Client) deleteShell(ctx context.Context, id string) {
 func shellGone(err error) bool {
 	var fe *FaultError
 	return errors.As(err, &fe) && (fe.Subcode == "InvalidSelectors" || fe.WSManCode == WSManCodeShellUnknown)
-}
-
-// sendInput sends stdin (the library chunks it below the envelope size) and
-// then always the End marker.
-func sendInput(cmd *winrm.Command, stdin []byte) error {
-	if len(stdin) > 0 {
-		if _, err := cmd.Stdin.Write(stdin); err != nil {
-			return err
-		}
-	}
-	return cmd.Stdin.Close()
 }

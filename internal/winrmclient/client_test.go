@@ -37,11 +37,19 @@ func TestRunPowerShellSuccess(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		stdin []byte
-		sends int // Send requests including the End marker
+		naive bool // DisableShellReuse: the library's own pattern
+		sends int  // Send requests, the End marker's included
+		// Signal requests: a kept shell's command is signalled only
+		// before the shell's next command, and Close deletes the shell
+		// instead.
+		signals int
 	}{
-		{"no input", nil, 1},
-		{"small input", []byte("{\"site\":\"Default Web Site\"}"), 2},
-		{"input larger than one envelope", big, 4},
+		{"no input", nil, false, 1, 0},
+		{"small input", []byte("{\"site\":\"Default Web Site\"}"), false, 1, 0},
+		{"input larger than one envelope", big, false, 3, 0},
+		{"naive, no input", nil, true, 1, 1},
+		{"naive, small input", []byte("{}"), true, 2, 1},
+		{"naive, input larger than one envelope", big, true, 4, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeHost(t)
@@ -51,6 +59,7 @@ func TestRunPowerShellSuccess(t *testing.T) {
 			f.stderr = []string{clixmlErr[:150], clixmlErr[150:463], clixmlErr[463:]}
 			f.exitCode = 3
 			_, cfg := f.start(t, false)
+			cfg.DisableShellReuse = tc.naive
 			c := mustNew(t, cfg)
 
 			script := "$in = [Console]::In.ReadToEnd(); Write-Output $in"
@@ -74,20 +83,71 @@ func TestRunPowerShellSuccess(t *testing.T) {
 			if !bytes.Equal(sh.stdin.Bytes(), tc.stdin) {
 				t.Errorf("stdin on host: %d bytes, want %d", sh.stdin.Len(), len(tc.stdin))
 			}
-			// The shell is kept for the next command and deleted by Close.
-			if n := f.count("Delete"); n != 0 {
-				t.Errorf("Delete requests before Close = %d, want 0", n)
+			// A kept shell is deleted by Close; the naive one at once.
+			wantDeletes := 0
+			if tc.naive {
+				wantDeletes = 1
+			}
+			if n := f.count("Delete"); n != wantDeletes {
+				t.Errorf("Delete requests before Close = %d, want %d", n, wantDeletes)
 			}
 			if err := c.Close(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]int{"Create": 1, "Command": 1, "Send": tc.sends, "Receive": 2, "Signal": 1, "Delete": 1}
+			want := map[string]int{"Create": 1, "Command": 1, "Send": tc.sends, "Receive": 2, "Signal": tc.signals, "Delete": 1}
 			for a, n := range want {
 				if got := f.count(a); got != n {
-					t.Errorf("%s requests = %d, want %d", a, got, n)
+					t.Errorf("%s requests = %d, want %d (%v)", a, got, n, f.actions())
 				}
 			}
 		})
+	}
+}
+
+// TestLocaleOnCreateOnly: the shell's locale is set by its Create; the
+// other messages, where the host ignores it, go without.
+func TestLocaleOnCreateOnly(t *testing.T) {
+	f := newFakeHost(t)
+	f.stdout = []string{"ok"}
+	_, cfg := f.start(t, false)
+	c := mustNew(t, cfg)
+	for range 2 {
+		if _, err := c.RunPowerShell(context.Background(), "x", []byte("in")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.Close(context.Background())
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.locales) != 1 || f.locales["Create"] != 1 {
+		t.Errorf("messages carrying a locale: %v, want Create only (%v)", f.locales, f.order)
+	}
+}
+
+// TestSignalBeforeNextCommand: a reused shell's previous command gets its
+// Signal terminate before the next Command (the fake host faults a Command
+// while one is owed, as MS-WSMV requires), and only then.
+func TestSignalBeforeNextCommand(t *testing.T) {
+	f := newFakeHost(t)
+	f.stdout = []string{"a", "b"}
+	_, cfg := f.start(t, false)
+	c := mustNew(t, cfg)
+	for i := range 2 {
+		res, err := c.RunPowerShell(context.Background(), "x", []byte("in"))
+		if err != nil || string(res.Stdout) != "ab" {
+			t.Fatalf("command %d: %q %v", i, res.Stdout, err)
+		}
+	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(f.actions(), " ")
+	want := "Create Command Send Receive Receive Signal Command Send Receive Receive Delete"
+	if got != want {
+		t.Errorf("exchanges\n got  %s\n want %s", got, want)
+	}
+	if cs := c.Stats(); cs.ShellsReused != 1 || cs.ShellsCreated != 1 || cs.ShellRecoveries != 0 {
+		t.Errorf("stats %+v", cs)
 	}
 }
 

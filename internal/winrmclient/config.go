@@ -69,9 +69,10 @@ type Config struct {
 	// of the WS-Management OperationTimeout. Zero means DefaultTimeout.
 	Timeout time.Duration
 
-	// DisableShellReuse runs every command in a shell of its own (Create
-	// and Delete around each command), as before shells were reused; for
-	// comparison benchmarks.
+	// DisableShellReuse runs every command as the WinRM library's own loop
+	// does: in a shell of its own (Create and Delete around it), with the
+	// end of input in a Send of its own and a Signal after the output. It
+	// is the naive mode of comparison benchmarks.
 	DisableShellReuse bool
 	// ShellIdleTimeout: a reused shell idle this long is deleted. Zero means
 	// DefaultShellIdleTimeout.

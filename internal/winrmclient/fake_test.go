@@ -34,6 +34,9 @@ type fakeShell struct {
 	ended    chan struct{}
 	script   string
 	receives int
+	// owed: the last command's output ended and its Signal terminate, which
+	// MS-WSMV requires before the shell's next command, has not come.
+	owed bool
 }
 
 // hookFunc may answer a request itself (returning true); n counts requests
@@ -45,8 +48,11 @@ type fakeHost struct {
 
 	mu     sync.Mutex
 	counts map[string]int
-	shells map[string]*fakeShell
-	nextID int
+	order  []string // actions in arrival order
+	// locales counts, per action, messages carrying a locale header.
+	locales map[string]int
+	shells  map[string]*fakeShell
+	nextID  int
 
 	// What a successful command prints. stdout/stderr chunks are spread
 	// over two Receive replies: the first half, then the rest with Done.
@@ -57,13 +63,20 @@ type fakeHost struct {
 }
 
 func newFakeHost(t *testing.T) *fakeHost {
-	return &fakeHost{t: t, counts: map[string]int{}, shells: map[string]*fakeShell{}}
+	return &fakeHost{t: t, counts: map[string]int{}, shells: map[string]*fakeShell{}, locales: map[string]int{}}
 }
 
 func (f *fakeHost) count(action string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.counts[action]
+}
+
+// actions returns the actions received so far, in order.
+func (f *fakeHost) actions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.order...)
 }
 
 func (f *fakeHost) shell(id string) *fakeShell {
@@ -83,6 +96,10 @@ func (f *fakeHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.counts[action]++
 	n := f.counts[action]
+	f.order = append(f.order, action)
+	if bytes.Contains(body, []byte(`<w:Locale `)) || bytes.Contains(body, []byte(`DataLocale`)) {
+		f.locales[action]++
+	}
 	f.mu.Unlock()
 
 	if f.hook != nil && f.hook(w, r, action, n) {
@@ -110,6 +127,18 @@ func (f *fakeHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 		writeSOAP(w, 200, createEnvelope(id))
 	case "Command":
+		f.mu.Lock()
+		owed := sh.owed
+		if !owed { // a new command: fresh input and output
+			sh.stdin.Reset()
+			sh.ended = make(chan struct{})
+			sh.receives = 0
+		}
+		f.mu.Unlock()
+		if owed {
+			writeSOAP(w, 500, faultEnvelope("s:Sender", "w:InvalidParameter", "The previous command was not terminated with a Signal.", 87))
+			return
+		}
 		m := regexp.MustCompile(`(?s)<!\[CDATA\[(.*?)\]\]>`).FindSubmatch(body)
 		if m == nil {
 			f.t.Errorf("Command without CDATA command line: %s", body)
@@ -150,9 +179,15 @@ func (f *fakeHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if k == 1 {
 			writeSOAP(w, 200, receiveEnvelope(f.stdout[:half], f.stderr[:halfErr], false, 0))
 		} else {
+			f.mu.Lock()
+			sh.owed = true
+			f.mu.Unlock()
 			writeSOAP(w, 200, receiveEnvelope(f.stdout[half:], f.stderr[halfErr:], true, f.exitCode))
 		}
 	case "Signal":
+		f.mu.Lock()
+		sh.owed = false
+		f.mu.Unlock()
 		writeSOAP(w, 200, envelope(nsShell+"/SignalResponse", `<rsp:SignalResponse/>`))
 	case "Delete":
 		writeSOAP(w, 200, envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", ""))

@@ -11,7 +11,9 @@ import (
 // per command (a Create also costs the host a process start). A shell is
 // used by one command at a time; a shell idle for ShellIdleTimeout is
 // deleted, and the host is asked to expire it itself after twice that
-// (rsp:IdleTimeOut), in case this process is killed first.
+// (rsp:IdleTimeOut), in case this process is killed first. A kept shell
+// remembers its last command, whose Signal terminate is owed before the
+// shell's next command (see command.go).
 type shellPool struct {
 	mu    sync.Mutex
 	idle  []idleShell
@@ -20,28 +22,29 @@ type shellPool struct {
 }
 
 type idleShell struct {
-	id    string
-	since time.Time
+	id        string
+	owedCmdID string // the last command, not yet signalled
+	since     time.Time
 }
 
-// get returns an idle shell's id, or "" when there is none.
-func (p *shellPool) get(c *Client) string {
+// get returns an idle shell, or ok false when there is none.
+func (p *shellPool) get(c *Client) (s idleShell, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.expireLocked(c)
 	if len(p.idle) == 0 {
-		return ""
+		return idleShell{}, false
 	}
-	s := p.idle[len(p.idle)-1]
+	s = p.idle[len(p.idle)-1]
 	p.idle = p.idle[:len(p.idle)-1]
-	return s.id
+	return s, true
 }
 
-// put keeps a shell whose command finished cleanly.
-func (p *shellPool) put(id string, c *Client) {
+// put keeps a shell whose command cmdID finished cleanly.
+func (p *shellPool) put(id, cmdID string, c *Client) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.idle = append(p.idle, idleShell{id: id, since: time.Now()})
+	p.idle = append(p.idle, idleShell{id: id, owedCmdID: cmdID, since: time.Now()})
 	for len(p.idle) > maxIdleShells {
 		old := p.idle[0].id
 		p.idle = p.idle[1:]

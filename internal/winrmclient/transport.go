@@ -29,13 +29,11 @@ const (
 	maxPollPause = time.Second
 )
 
-// runState is shared by the transport and run for one RunPowerShell call.
-// The library flattens or drops the errors of some requests (a failed Send
-// inside io.Copy is ignored; Receive errors become pipe errors), so the
-// transport keeps the first typed error here and run returns it.
+// runState is shared by the transport and run for one RunPowerShell call:
+// the run's context, the first typed error of its requests (preferred to
+// whatever the library makes of a failure), and the pacing of Receive polls.
 type runState struct {
-	ctx       context.Context // governs Create, Command, Send and Receive
-	stdinDone chan struct{}   // closed once all input is sent (or failed)
+	ctx context.Context // governs Create, Command, Send and Receive
 
 	mu    sync.Mutex
 	err   error
@@ -43,7 +41,7 @@ type runState struct {
 }
 
 func newRunState(ctx context.Context) *runState {
-	return &runState{ctx: ctx, stdinDone: make(chan struct{})}
+	return &runState{ctx: ctx}
 }
 
 func (s *runState) record(err error) {
@@ -118,9 +116,9 @@ func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (body string
 		rep    *reply
 	)
 	defer func() {
-		// Post runs on the library's background goroutine for Receive, where
-		// a panic cannot be recovered by the caller and would kill the
-		// provider.
+		// A panic (a reply the checks let through that trips the library's
+		// parsing) becomes this request's error rather than the process's
+		// end.
 		if r := recover(); r != nil {
 			body, err = "", t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client: %v", r), "", nil)
 		}
@@ -138,6 +136,8 @@ func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (body string
 	op = opName(action)
 	if action == actionCreate {
 		envelope = t.c.withIdleTimeout(envelope)
+	} else {
+		envelope = withoutLocale(envelope)
 	}
 	ctx, cancel := t.requestContext(action)
 	defer cancel()
@@ -349,6 +349,18 @@ func (c *Client) withIdleTimeout(envelope string) string {
 		return envelope
 	}
 	return strings.Replace(envelope, marker, fmt.Sprintf("<rsp:IdleTimeOut>PT%d.000S</rsp:IdleTimeOut>", secs)+marker, 1)
+}
+
+// localeHeaders are the wsman:Locale and wsmv:DataLocale headers as the
+// library writes them into every message.
+var localeHeaders = regexp.MustCompile(`<w:Locale [^>]*/>|<p:DataLocale [^>]*/>`)
+
+// withoutLocale drops the locale headers from a message to an existing
+// shell. MS-WSMV 3.1.4.1.31.2: the locale of a shell is established by its
+// Create, and the service ignores these headers on the shell's other
+// messages; they cost 120 bytes each of Command, Send and Receive.
+func withoutLocale(envelope string) string {
+	return localeHeaders.ReplaceAllString(envelope, "")
 }
 
 // libraryStatus finds the HTTP status in the library's error texts

@@ -112,6 +112,12 @@ func (s *Server) command(sh *shell, req *request) ([]byte, *fault) {
 	if line == "" {
 		return nil, faultSchema("rsp:CommandLine has no rsp:Command text")
 	}
+	// MS-WSMV 3.1.4.12: the client acknowledges a command's output with
+	// Signal terminate, which it "MUST send before a new command can be
+	// executed". Enforced, so a client that skips it fails here first.
+	if id := sh.owed(); id != "" {
+		return nil, faultBadParameter("command " + id + " in this shell has ended but was not terminated with Signal; MS-WSMV requires that before a new command")
+	}
 	info := Command{ShellID: sh.id, CommandLine: line, User: sh.owner}
 	// Argument text is kept as sent: leading or trailing spaces may matter.
 	for _, a := range children(req.Body, nsShell, "Arguments") {
@@ -241,6 +247,7 @@ func (s *Server) receive(r *http.Request, sh *shell, req *request) ([]byte, *fau
 	state := rr.CreateElement("rsp:CommandState")
 	state.CreateAttr("CommandId", id)
 	if out.Done {
+		c.markDoneSent()
 		state.CreateAttr("State", stateDone)
 		state.CreateElement("rsp:ExitCode").SetText(strconv.Itoa(out.ExitCode))
 	} else {

@@ -84,6 +84,9 @@ type command struct {
 	stderr   []byte
 	done     bool // executor returned
 	exitCode int
+	// doneSent: a Receive reply carried the Done state; from then on the
+	// command owes the shell its Signal terminate (see shell.owed).
+	doneSent bool
 	removed  bool // shell deleted or server closed: pending requests get a fault
 }
 
@@ -97,6 +100,13 @@ func newCommand(parent context.Context, info Command) *command {
 		c.mu.Unlock()
 	})
 	return c
+}
+
+// markDoneSent records that a Receive reply carried the Done state.
+func (c *command) markDoneSent() {
+	c.mu.Lock()
+	c.doneSent = true
+	c.mu.Unlock()
 }
 
 // broadcastLocked wakes every waiter. c.mu must be held.

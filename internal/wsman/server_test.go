@@ -421,3 +421,28 @@ func TestLogHasNoSecrets(t *testing.T) {
 		t.Errorf("log lacks the expected events:\n%s", got)
 	}
 }
+
+// TestCommandAfterUnsignalledCommand: once a command's end was delivered, a
+// new Command in its shell is refused until the client sends Signal
+// terminate, as MS-WSMV requires; a command still running does not block
+// the next one.
+func TestCommandAfterUnsignalledCommand(t *testing.T) {
+	t.Parallel()
+	f := startServer(t, Options{})
+	sh := f.createShell(t)
+	f.startCommand(t, sh, "block") // running, its end not delivered
+	first := f.startCommand(t, sh, "exit 0")
+	res := f.soap(t, winrm.NewGetOutputRequest(f.url(), sh, first, "stdout stderr", params("PT5S")))
+	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), stateDone) {
+		t.Fatalf("Receive: HTTP %d: %s", res.Status, res.Body)
+	}
+	res = f.soap(t, winrm.NewExecuteCommandRequest(f.url(), sh, "exit 0", nil, nil))
+	flt := parseFault(t, res.Body)
+	if res.Status != 500 || flt.Subcode != "w:InvalidParameter" || !strings.Contains(string(res.Body), "not terminated with Signal") {
+		t.Fatalf("Command with a Signal owed: HTTP %d, fault %+v", res.Status, flt)
+	}
+	if res := f.soap(t, winrm.NewSignalRequest(f.url(), sh, first, nil)); res.Status != http.StatusOK {
+		t.Fatalf("Signal: HTTP %d: %s", res.Status, res.Body)
+	}
+	f.startCommand(t, sh, "exit 0")
+}

@@ -37,6 +37,26 @@ func (sh *shell) command(id string) *command {
 	return sh.commands[id]
 }
 
+// owed returns the id of a command whose end was delivered and which was
+// not terminated since, or "".
+func (sh *shell) owed() string {
+	sh.mu.Lock()
+	cmds := make([]*command, 0, len(sh.commands))
+	for _, c := range sh.commands {
+		cmds = append(cmds, c)
+	}
+	sh.mu.Unlock()
+	for _, c := range cmds {
+		c.mu.Lock()
+		sent := c.doneSent
+		c.mu.Unlock()
+		if sent {
+			return c.info.CommandID
+		}
+	}
+	return ""
+}
+
 // forget drops a command after Signal terminate, as Windows does: later
 // requests naming it fail, requests already waiting on it still complete.
 func (sh *shell) forget(id string) {
