@@ -41,9 +41,12 @@ func (k FaultKind) String() string {
 type Rule struct {
 	Action string // WS-Management action: Create, Command, Send, Receive, Signal, Delete; "" matches all
 	Kind   FaultKind
-	Skip   int           // matching exchanges let through first
-	Times  int           // how many to hit; 0 means every one after Skip
-	Delay  time.Duration // for Delay
+	Skip   int // matching exchanges let through first
+	// MinBytes makes the rule match only requests of at least that many
+	// bytes: the Send that uploads a file, not the one carrying a script.
+	MinBytes int
+	Times    int           // how many to hit; 0 means every one after Skip
+	Delay    time.Duration // for Delay
 	// AfterReplace makes the rule match only once the host has swapped
 	// the file in a write (and until the next write starts): with
 	// DropAnswer on Receive, the write happened but its answer is lost.
@@ -108,7 +111,7 @@ func actionOf(body []byte) string {
 	return a[strings.LastIndexAny(a, "/")+1:]
 }
 
-func (f *Faults) match(action string) *Rule {
+func (f *Faults) match(action string, size int) *Rule {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if action == "Command" {
@@ -119,6 +122,9 @@ func (f *Faults) match(action string) *Rule {
 			continue
 		}
 		if r.AfterReplace && !f.replaced.Load() {
+			continue
+		}
+		if size < r.MinBytes {
 			continue
 		}
 		if int(r.seen.Add(1)) <= r.Skip {
@@ -145,13 +151,13 @@ func (f *Faults) wrap(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		action := actionOf(body)
-		rule := f.match(action)
+		rule := f.match(action, len(body))
 		if rule == nil && action == "Receive" && f.hasAfterReplace() {
 			// A long-poll Receive may be the one that carries the write's
 			// answer: serve it to a buffer and decide afterwards.
 			rec := newRecorder()
 			next.ServeHTTP(rec, r)
-			if rule = f.match(action); rule != nil && rule.Kind == DropAnswer {
+			if rule = f.match(action, len(body)); rule != nil && rule.Kind == DropAnswer {
 				hangUp(w)
 				return
 			}

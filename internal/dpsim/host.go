@@ -7,6 +7,7 @@ package dpsim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -188,7 +189,7 @@ func (h *Host) read(params []byte) (any, []byte) {
 	}
 	res := remotefile.ReadResult{Path: win, SHA256: remotefile.Hash(b), Size: int64(len(b)), Gzip: req.Gzip}
 	if req.Gzip {
-		return res, remotefile.Gzip(b)
+		return res, gzipAsHost(b)
 	}
 	return res, b
 }
@@ -198,7 +199,7 @@ func (h *Host) conflict(msg string, current []byte, gz bool) any {
 	e := fail(remotefile.CodeConflict, msg)
 	e.Error.CurrentSHA256 = remotefile.Hash(current)
 	if gz {
-		current = remotefile.Gzip(current)
+		current = gzipAsHost(current)
 	}
 	return withPayload{env: e, payload: current}
 }
@@ -314,4 +315,16 @@ func (h *Host) removeMatching(dir, prefix, suffix string, keep int) {
 			_ = os.Remove(filepath.Join(dir, n))
 		}
 	}
+}
+
+// gzipAsHost compresses as the scripts do on Windows: .NET's GZipStream at
+// its default, CompressionLevel.Optimal, which is zlib's level 6 (dotnet/
+// corefx#5458). A better level here would flatter the bytes `make bench`
+// reports.
+func gzipAsHost(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&out, 6)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return out.Bytes()
 }

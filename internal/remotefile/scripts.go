@@ -16,12 +16,16 @@ package remotefile
 //
 // The scripts run in Windows PowerShell 4.0 or later (.NET 4.5).
 
-// Loader is the script on the command line of every operation.
-const Loader = `$ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'
-$l = [Console]::In.ReadToEnd().Split([char]10)
-$z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String($l[0].Trim()))), [IO.Compression.CompressionMode]::Decompress)
-$s = [ScriptBlock]::Create((New-Object IO.StreamReader($z, [Text.Encoding]::UTF8)).ReadToEnd())
-& $s ($l[1] | ConvertFrom-Json) $l[2].Trim()
+// Loader is the script on the command line of every operation. It travels
+// with every command as UTF-16 in base64 (2.7 bytes a character), so it is
+// terse: FromBase64String skips white space (a CR included) and
+// StreamReader reads UTF-8 by default. The mode stays a typed enum: a bare
+// string or number would leave PowerShell to choose between GZipStream's
+// CompressionMode and CompressionLevel constructors.
+const Loader = `$ErrorActionPreference='Stop';$ProgressPreference='SilentlyContinue'
+$l=[Console]::In.ReadToEnd().Split([char]10)
+$z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String($l[0]))),[IO.Compression.CompressionMode]::Decompress)
+& ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd())) ($l[1]|ConvertFrom-Json) $l[2].Trim()
 `
 
 // common starts every operation (a function returning a byte[] must
@@ -41,7 +45,6 @@ function Out-Result($o, [byte[]]$data) {
 }
 function Get-Sha256([byte[]]$b) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($b)).Replace('-', '').ToLowerInvariant() }
 function Compress([byte[]]$b) { $m = New-Object IO.MemoryStream; $z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Compress); $z.Write($b, 0, $b.Length); $z.Close(); return ,$m.ToArray() }
-function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
 function Fail($code, $msg, $cur, $data) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } $data; exit 1 }
 function Out-Data([byte[]]$b) { if ($req.gzip) { return ,(Compress $b) }; return ,$b }
 function Out-Fail($e) {
@@ -59,10 +62,11 @@ $path = [Environment]::ExpandEnvironmentVariables($req.path)
 
 // ReadScript answers ReadResult and the file as payload, gzip-compressed
 // when asked: an applicationHost.config shrinks to about a tenth. With
-// wait_writers it first waits for a write in progress (the write lock).
+// wait_writers (asked after a write whose answer was lost) it first lets a
+// write still running finish: it takes and releases the write lock. The
+// script travels with every read, so its comments live here.
 const ReadScript = common + `try {
   if ($req.wait_writers) {
-    # Asked after a write whose answer was lost: let a write still running finish first.
     $lock = Get-WriteLock; $own = $false
     try { $own = $lock.WaitOne(60000) } catch [Threading.AbandonedMutexException] { $own = $true }
     if ($own) { $lock.ReleaseMutex() }
@@ -92,7 +96,8 @@ const ReadScript = common + `try {
 //     section at every path given (IIS parses the configuration to do so);
 //     if it fails, the backup is put back and the answer is "rejected";
 //  8. backups beyond keep_backups are deleted, oldest first.
-const WriteScript = common + `$tmp = $null
+const WriteScript = common + `function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
+$tmp = $null
 $lock = Get-WriteLock
 try { if (-not $lock.WaitOne(60000)) { Fail 'busy' 'another Terraform write held the lock for 60 s' } } catch [Threading.AbandonedMutexException] { }
 try {

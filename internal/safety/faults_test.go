@@ -39,7 +39,8 @@ func TestFaultSuite(t *testing.T) {
 			r.faults.Add(&dpsim.Rule{Action: "Receive", Kind: dpsim.Drop, Times: 1})
 		}, applied: true},
 		{name: "connection drops during the upload", setup: func(r *rig) {
-			r.faults.Add(&dpsim.Rule{Action: "Send", Kind: dpsim.Drop, Skip: 2, Times: 1})
+			// The write's Send carries the file: larger than a read's.
+			r.faults.Add(&dpsim.Rule{Action: "Send", Kind: dpsim.Drop, MinBytes: 8 << 10, Times: 1})
 		}, wantErr: []string{"write", "the change was not applied (the file is unchanged)"}},
 		{name: "connection drops during the replace (the answer is lost)", setup: func(r *rig) {
 			r.faults.Add(&dpsim.Rule{Action: "Receive", Kind: dpsim.DropAnswer, AfterReplace: true, Times: 1})
