@@ -13,9 +13,14 @@ type Attr struct{ Name, Value string }
 // Entry is an <add> element of a collection as it stands in the file.
 type Entry struct {
 	Key   string // the key as written in the file (its case may differ from the query)
-	Line  int
 	attrs map[string]string
+	doc   *Doc
+	el    *etree.Element
 }
+
+// Line is the entry's line in the file, for messages. It is found only
+// when asked: a lookup for a refresh needs no positions.
+func (e Entry) Line() int { return e.doc.Line(e.el) }
 
 // Attr returns an attribute of the entry and whether it is present.
 func (e Entry) Attr(name string) (string, bool) {
@@ -30,7 +35,7 @@ func (d *Doc) Lookup(c Collection, location, key string) (Entry, bool, error) {
 	if err != nil || el == nil {
 		return Entry{}, false, err
 	}
-	en := Entry{Key: el.SelectAttrValue(c.Key, ""), Line: d.Line(el), attrs: map[string]string{}}
+	en := Entry{Key: el.SelectAttrValue(c.Key, ""), attrs: map[string]string{}, doc: d, el: el}
 	for _, a := range el.Attr {
 		en.attrs[a.FullKey()] = a.Value
 	}
@@ -61,6 +66,9 @@ func (d *Doc) Inherited(c Collection, location, key string) (bool, error) {
 // last, after any <remove> or <clear/> already there, which keeps those in
 // force for the entries before them.
 func (d *Doc) Add(c Collection, location, key string, attrs []Attr, withRemove bool) ([]byte, error) {
+	if err := d.positions(); err != nil {
+		return nil, err
+	}
 	if el, err := d.lookupElement(c, location, key); err != nil {
 		return nil, err
 	} else if el != nil {
@@ -94,15 +102,15 @@ func (d *Doc) nest(elems []string, items []string) []string {
 		if !strings.HasPrefix(e, "<") {
 			e = "<" + e + ">"
 		}
-		lines = append(lines, strings.Repeat(d.unit, i)+e)
+		lines = append(lines, strings.Repeat(d.unit(), i)+e)
 	}
 	for _, it := range items {
-		lines = append(lines, strings.Repeat(d.unit, len(elems))+it)
+		lines = append(lines, strings.Repeat(d.unit(), len(elems))+it)
 	}
 	for i := len(elems) - 1; i >= 0; i-- {
 		name := strings.TrimPrefix(elems[i], "<")
 		name, _, _ = strings.Cut(strings.TrimSuffix(name, ">"), " ")
-		lines = append(lines, strings.Repeat(d.unit, i)+"</"+name+">")
+		lines = append(lines, strings.Repeat(d.unit(), i)+"</"+name+">")
 	}
 	return lines
 }
@@ -136,6 +144,9 @@ func checkAdded(out []byte, c Collection, location, key string) error {
 // SetEntryAttr sets an attribute of the <add> for key, or removes it when
 // value is nil. Only the bytes of that attribute change.
 func (d *Doc) SetEntryAttr(c Collection, location, key, attr string, value *string) ([]byte, error) {
+	if err := d.positions(); err != nil {
+		return nil, err
+	}
 	el, err := d.lookupElement(c, location, key)
 	if err != nil {
 		return nil, err
@@ -169,6 +180,9 @@ func (d *Doc) SetEntryAttr(c Collection, location, key, attr string, value *stri
 // empty goes back to its self-closing form, so that Add followed by Remove
 // restores the original bytes. Removing an absent entry changes nothing.
 func (d *Doc) Remove(c Collection, location, key string, withRemove bool) ([]byte, error) {
+	if err := d.positions(); err != nil {
+		return nil, err
+	}
 	el, err := d.lookupElement(c, location, key)
 	if err != nil {
 		return nil, err
@@ -176,11 +190,11 @@ func (d *Doc) Remove(c Collection, location, key string, withRemove bool) ([]byt
 	if el == nil {
 		return d.src, nil
 	}
-	collStart := d.spans[el.Parent()].start
+	collStart := d.span(el.Parent()).start
 	prevRemove := -1
 	if withRemove {
 		if p := el.PrevSibling(); p != nil && p.Tag == "remove" && strings.EqualFold(p.SelectAttrValue(c.Key, ""), key) {
-			prevRemove = d.spans[p].start
+			prevRemove = d.span(p).start
 		}
 	}
 	cur, err := Parse(d.removeElement(el))
@@ -224,7 +238,7 @@ func (d *Doc) prune(coll *etree.Element) ([]byte, error) {
 	if victim == nil { // coll itself has attributes: keep it, closed up
 		return d.collapse(coll), nil
 	}
-	stopStart := d.spans[e].start
+	stopStart := d.span(e).start
 	out := d.removeElement(victim)
 	if e == d.Root() {
 		return out, nil
@@ -269,7 +283,10 @@ func hasOwnAttrs(e *etree.Element) bool {
 
 // elementAt returns the element whose start tag begins at off.
 func (d *Doc) elementAt(off int) *etree.Element {
-	for e, sp := range d.spans {
+	if d.positions() != nil {
+		return nil
+	}
+	for e, sp := range d.spansMap {
 		if sp.start == off {
 			return e
 		}

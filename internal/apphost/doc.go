@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -26,13 +27,81 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // Doc is a parsed applicationHost.config plus the byte positions needed to edit
 // it in place. A Doc is immutable: edits return new bytes, which the caller
-// parses again.
+// parses again. It is safe for concurrent use.
+//
+// The positions (spans, unit) are found on first use: a refresh only looks
+// things up, and the second pass over the file was a third of a fleet
+// plan's parsing.
 type Doc struct {
-	src   []byte
-	tree  *etree.Document
-	spans map[*etree.Element]span
-	nl    string // the file's line ending, used for inserted lines
-	unit  string // one level of indentation, used for inserted lines
+	src  []byte
+	bom  int
+	tree *etree.Document
+	nl   string // the file's line ending, used for inserted lines
+
+	posOnce  sync.Once
+	posErr   error
+	spansMap map[*etree.Element]span
+	unitStr  string // one level of indentation, used for inserted lines
+}
+
+// positions finds every element's byte span, once. It fails only if the
+// position scan and etree disagree, which the same decoder over the same
+// bytes rules out; edits check it first and stop with an internal error.
+func (d *Doc) positions() error {
+	d.posOnce.Do(func() {
+		order, err := scanSpans(d.src[d.bom:], d.bom)
+		if err != nil {
+			d.posErr = err
+			return
+		}
+		spans := make(map[*etree.Element]span, len(order))
+		// etree builds elements from the same RawToken stream in document
+		// order, so the n-th element of a pre-order walk is the n-th start
+		// tag scanned.
+		i := 0
+		var walk func(e *etree.Element) error
+		walk = func(e *etree.Element) error {
+			if i >= len(order) || order[i].name != e.FullTag() {
+				return &ParseError{Msg: "internal error: element positions do not match the parsed tree; nothing was changed"}
+			}
+			spans[e] = order[i].span
+			i++
+			for _, c := range e.ChildElements() {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := walk(d.Root()); err != nil {
+			d.posErr = err
+			return
+		}
+		if i != len(order) {
+			d.posErr = &ParseError{Msg: "internal error: element count does not match the parsed tree; nothing was changed"}
+			return
+		}
+		d.spansMap = spans
+		d.unitStr = d.detectIndentUnit()
+	})
+	return d.posErr
+}
+
+// span is e's position. Edits call positions first (every exported edit
+// does, through edit), so the panic marks a programming error only.
+func (d *Doc) span(e *etree.Element) span {
+	if err := d.positions(); err != nil {
+		panic(err)
+	}
+	return d.spansMap[e]
+}
+
+// unit is one level of indentation, as the file has it.
+func (d *Doc) unit() string {
+	if err := d.positions(); err != nil {
+		panic(err)
+	}
+	return d.unitStr
 }
 
 // span locates one element in src. For a self-closing element endTagStart and
@@ -79,49 +148,22 @@ func Parse(src []byte) (*Doc, error) {
 		return nil, &ParseError{Msg: "the file is not valid UTF-8"}
 	}
 
-	// The scan runs first: it checks tag nesting itself and names the line.
-	order, err := scanSpans(body, bom)
-	if err != nil {
-		return nil, err
-	}
-	if len(order) == 0 {
-		return nil, &ParseError{Msg: "not well-formed XML: the file has no elements; it is not an applicationHost.config"}
-	}
 	tree := etree.NewDocument()
 	if err := tree.ReadFromBytes(body); err != nil {
+		// The position scan names the line of a nesting error.
+		if _, serr := scanSpans(body, bom); serr != nil {
+			return nil, serr
+		}
 		return nil, syntaxError(body, err)
 	}
-	d := &Doc{src: src, tree: tree, spans: make(map[*etree.Element]span, len(order))}
-	// etree builds elements from the same RawToken stream in document order,
-	// so the n-th element of a pre-order walk is the n-th start tag scanned.
-	i := 0
-	var walk func(e *etree.Element) error
-	walk = func(e *etree.Element) error {
-		if i >= len(order) || order[i].name != e.FullTag() {
-			return &ParseError{Msg: "internal error: element positions do not match the parsed tree; nothing was changed"}
-		}
-		d.spans[e] = order[i].span
-		i++
-		for _, c := range e.ChildElements() {
-			if err := walk(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	roots := tree.ChildElements()
+	if len(roots) == 0 {
+		return nil, &ParseError{Msg: "not well-formed XML: the file has no elements; it is not an applicationHost.config"}
+	}
 	if len(roots) != 1 || roots[0].Tag != "configuration" || roots[0].Space != "" {
 		return nil, &ParseError{Msg: "the root element is not <configuration>: this is not an applicationHost.config"}
 	}
-	if err := walk(roots[0]); err != nil {
-		return nil, err
-	}
-	if i != len(order) {
-		return nil, &ParseError{Msg: "internal error: element count does not match the parsed tree; nothing was changed"}
-	}
-	d.nl = detectNewline(src)
-	d.unit = d.detectIndentUnit()
-	return d, nil
+	return &Doc{src: src, bom: bom, tree: tree, nl: detectNewline(src)}, nil
 }
 
 type namedSpan struct {
@@ -201,7 +243,12 @@ func (d *Doc) Bytes() []byte { return d.src }
 func (d *Doc) Root() *etree.Element { return d.tree.ChildElements()[0] }
 
 // Line returns the 1-based line of e's start tag, for messages.
-func (d *Doc) Line(e *etree.Element) int { return lineAt(d.src, d.spans[e].start) }
+func (d *Doc) Line(e *etree.Element) int {
+	if d.positions() != nil {
+		return 0
+	}
+	return lineAt(d.src, d.span(e).start)
+}
 
 func lineAt(b []byte, off int) int {
 	if off > len(b) {
@@ -247,7 +294,7 @@ func (d *Doc) detectIndentUnit() string {
 // indent returns the whitespace before e on its line, and whether e's start
 // tag is the first thing on that line.
 func (d *Doc) indent(e *etree.Element) (string, bool) {
-	s := d.spans[e].start
+	s := d.spansMap[e].start // called while positions are being found
 	ls := lineStart(d.src, s)
 	ws := d.src[ls:s]
 	if len(bytes.Trim(ws, " \t")) != 0 {

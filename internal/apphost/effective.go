@@ -247,7 +247,7 @@ func (d *Doc) Effective(location string) (*Policy, error) {
 // parseAllowedAttr reads allowed="..." of a merged <add fileExtension>, with
 // the same rules (and message) as the extension resource.
 func parseAllowedAttr(d *Doc, m merged) (bool, error) {
-	en := Entry{Key: m.key, Line: d.Line(m.el), attrs: map[string]string{}}
+	en := Entry{Key: m.key, attrs: map[string]string{}, doc: d, el: m.el}
 	for _, a := range m.el.Attr {
 		en.attrs[a.FullKey()] = a.Value
 	}

@@ -9,7 +9,6 @@ import (
 type ExtensionRule struct {
 	Extension string // as written in the file
 	Allowed   bool
-	Line      int
 }
 
 // Ownership records what creating a rule did to the file, so that deleting it
@@ -33,7 +32,7 @@ func (d *Doc) FileExtension(location, ext string) (*ExtensionRule, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ExtensionRule{Extension: en.Key, Allowed: allowed, Line: en.Line}, nil
+	return &ExtensionRule{Extension: en.Key, Allowed: allowed}, nil
 }
 
 // parseAllowed reads allowed="..." the way IIS does: case-insensitive, and
@@ -48,7 +47,7 @@ func parseAllowed(en Entry, location string) (bool, error) {
 	case strings.EqualFold(v, "false"):
 		return false, nil
 	}
-	return false, &ScopeError{Line: en.Line, Msg: fmt.Sprintf("<add fileExtension=%q allowed=%q> in %s: allowed must be true or false; fix the value by hand", en.Key, v, describeScope(location))}
+	return false, &ScopeError{Line: en.Line(), Msg: fmt.Sprintf("<add fileExtension=%q allowed=%q> in %s: allowed must be true or false; fix the value by hand", en.Key, v, describeScope(location))}
 }
 
 func boolText(b bool) string {
@@ -63,6 +62,9 @@ func boolText(b bool) string {
 // entry is added, with a <remove> first when the scope inherits one, since IIS
 // rejects a second <add> for a key a parent scope already has (HTTP 500.19).
 func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, Ownership, error) {
+	if err := d.positions(); err != nil {
+		return nil, Ownership{}, err
+	}
 	c := FileExtensions()
 	en, ok, err := d.Lookup(c, location, ext)
 	if err != nil {
@@ -90,6 +92,9 @@ func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, O
 // SetFileExtensionAllowed changes allowed on an existing entry; when the entry
 // is gone it is added again, as a new create would.
 func (d *Doc) SetFileExtensionAllowed(location, ext string, allowed bool) ([]byte, error) {
+	if err := d.positions(); err != nil {
+		return nil, err
+	}
 	en, ok, err := d.Lookup(FileExtensions(), location, ext)
 	if err != nil {
 		return nil, err
@@ -116,6 +121,9 @@ func (d *Doc) setAllowed(en Entry, location string, allowed bool) ([]byte, error
 
 // DeleteFileExtension undoes CreateFileExtension as own records it.
 func (d *Doc) DeleteFileExtension(location, ext string, own Ownership) ([]byte, error) {
+	if err := d.positions(); err != nil {
+		return nil, err
+	}
 	c := FileExtensions()
 	if own.Adopted {
 		en, ok, err := d.Lookup(c, location, ext)

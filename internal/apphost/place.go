@@ -41,13 +41,13 @@ func (d *Doc) ensure(location string, rel []string) ([]byte, Made, error) {
 	var out []byte
 	if t.missing {
 		m.NewLocation, m.From = true, 0
-		if d.spans[d.Root()].selfClosing { // `<configuration/>`: nothing real, but no reason to break
+		if d.span(d.Root()).selfClosing { // `<configuration/>`: nothing real, but no reason to break
 			m.Tail = d.selfClosingTail(d.Root())
 		}
 		open := renderOpen("location", []Attr{{"path", location}})
 		out = d.insertChild(d.Root(), d.nestEmpty(append([]string{open}, t.path...)))
 	} else {
-		if d.spans[t.deepest].selfClosing {
+		if d.span(t.deepest).selfClosing {
 			m.Tail = d.selfClosingTail(t.deepest)
 		}
 		out = d.insertChild(t.deepest, d.nestEmpty(t.path[t.depth:]))
@@ -71,13 +71,13 @@ func (d *Doc) nestEmpty(elems []string) []string {
 		if !strings.HasPrefix(e, "<") {
 			e = "<" + e + ">"
 		}
-		lines = append(lines, strings.Repeat(d.unit, i)+e)
+		lines = append(lines, strings.Repeat(d.unit(), i)+e)
 	}
-	lines = append(lines, strings.Repeat(d.unit, last)+renderEmpty(elems[last], nil))
+	lines = append(lines, strings.Repeat(d.unit(), last)+renderEmpty(elems[last], nil))
 	for i := last - 1; i >= 0; i-- {
 		name := strings.TrimPrefix(elems[i], "<")
 		name, _, _ = strings.Cut(strings.TrimSuffix(name, ">"), " ")
-		lines = append(lines, strings.Repeat(d.unit, i)+"</"+name+">")
+		lines = append(lines, strings.Repeat(d.unit(), i)+"</"+name+">")
 	}
 	return lines
 }
@@ -94,7 +94,7 @@ func (d *Doc) appendChild(location string, rel []string, line string) ([]byte, M
 		return nil, Made{}, fmt.Errorf("internal error: <%s> is missing in %s", rel[len(rel)-1], describeScope(location))
 	}
 	m := Made{Location: location, Path: t.path, From: len(t.path)}
-	if d.spans[el].selfClosing {
+	if d.span(el).selfClosing {
 		m.Tail = d.selfClosingTail(el)
 	}
 	return d.insertChild(el, []string{line}), m, nil
@@ -149,7 +149,7 @@ func (d *Doc) unmake(m Made) (out []byte, done bool, err error) {
 					return d.src, false, nil // in use
 				}
 			} else {
-				start := d.spans[parent].start
+				start := d.span(parent).start
 				if cur, err = Parse(d.removeElement(kid)); err != nil {
 					return nil, false, fmt.Errorf("internal error: removing <%s> broke the file (%v); nothing was written", m.Path[m.From], err)
 				}
@@ -218,7 +218,7 @@ func (r Ref) matches(e *etree.Element, c Collection) bool {
 // cut removes el, an entry of collection c in a scope, and records it.
 func (d *Doc) cut(c Collection, location string, el *etree.Element, emptyLocation bool) ([]byte, Cut) {
 	parent := el.Parent()
-	ps := d.spans[parent]
+	ps := d.span(parent)
 	var prev, next *etree.Element
 	kids := parent.ChildElements()
 	for i, k := range kids {
@@ -233,13 +233,13 @@ func (d *Doc) cut(c Collection, location string, el *etree.Element, emptyLocatio
 	}
 	anchor, nextStart := ps.startTagEnd, ps.endTagStart
 	if prev != nil {
-		anchor = d.spans[prev].end
+		anchor = d.span(prev).end
 	}
 	if next != nil {
-		nextStart = d.spans[next].start
+		nextStart = d.span(next).start
 	}
 	from, to := d.removalSpan(el)
-	sp := d.spans[el]
+	sp := d.span(el)
 	cut := Cut{
 		Location: location, EmptyLocation: emptyLocation,
 		Element: string(d.src[sp.start:sp.end]), Text: string(d.src[from:to]),
@@ -321,7 +321,7 @@ func (d *Doc) uncut(c Collection, k Cut, check func(*Doc) bool) ([]byte, error) 
 // come back in another order, the neighbours may disagree; the order of
 // entries in between is then a guess (IIS does not care about it).
 func (d *Doc) cutPositions(c Collection, coll *etree.Element, k Cut) []int {
-	sp := d.spans[coll]
+	sp := d.span(coll)
 	if sp.selfClosing {
 		return nil
 	}
@@ -337,7 +337,7 @@ func (d *Doc) cutPositions(c Collection, coll *etree.Element, k Cut) []int {
 		}
 	}
 	for _, kid := range coll.ChildElements() {
-		ks := d.spans[kid]
+		ks := d.span(kid)
 		if k.Prev != nil && k.Prev.matches(kid, c) && bytes.HasPrefix(d.src[ks.end:sp.endTagStart], []byte(k.Before)) {
 			after = append(after, ks.end+len(k.Before))
 		}

@@ -53,6 +53,9 @@ func ownScope(scope, location string) bool {
 //     creating whatever elements are missing;
 //   - when it is not hidden there, nothing changes.
 func (d *Doc) AllowSegment(location, segment string) ([]byte, SegmentOwnership, error) {
+	if err := d.positions(); err != nil {
+		return nil, SegmentOwnership{}, err
+	}
 	c := HiddenSegments()
 	own := SegmentOwnership{Created: true}
 	hit, err := d.HiddenSegment(location, segment)
@@ -145,6 +148,9 @@ func (d *Doc) lastRemove(c Collection, location, key string) (*etree.Element, er
 // is left as it is, since adding a hidden segment nobody had would be a new
 // restriction, not an undo.
 func (d *Doc) RestoreSegment(location, segment string, own SegmentOwnership) ([]byte, error) {
+	if err := d.positions(); err != nil {
+		return nil, err
+	}
 	c := HiddenSegments()
 	if !own.Created {
 		if location == "" {
@@ -154,7 +160,7 @@ func (d *Doc) RestoreSegment(location, segment string, own SegmentOwnership) ([]
 		if err != nil || el == nil {
 			return d.src, err
 		}
-		collStart := d.spans[el.Parent()].start
+		collStart := d.span(el.Parent()).start
 		cur, err := reparse(d.removeElement(el), "removing the <remove>")
 		if err != nil {
 			return nil, err

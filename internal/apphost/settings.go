@@ -65,6 +65,9 @@ func (d *Doc) scopeSetting(location string, s Setting) (raw string, present bool
 // setting gives back the original bytes. Only attribute bytes change in
 // elements that existed.
 func (d *Doc) ManageSettings(location string, want map[Setting]*string, own SettingsOwnership) ([]byte, SettingsOwnership, error) {
+	if err := d.positions(); err != nil {
+		return nil, SettingsOwnership{}, err
+	}
 	own = own.clone()
 	if own.Previous == nil {
 		own.Previous = map[Setting]*string{}
@@ -180,7 +183,7 @@ func (d *Doc) restoreSetting(location string, s Setting, prev *string) ([]byte, 
 		return d.splice(a.valueStart, a.valueEnd, *prev), nil
 	}
 	// Absent now (removed by hand): written anew, in IIS's quotes.
-	at := d.spans[el].start + 1 + len(el.FullTag())
+	at := d.span(el).start + 1 + len(el.FullTag())
 	if attrs := d.scanAttrs(el); len(attrs) > 0 {
 		at = attrs[len(attrs)-1].valueEnd + 1
 	}

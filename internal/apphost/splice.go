@@ -22,7 +22,7 @@ type attrPos struct {
 // has already been accepted by encoding/xml, so this scanner only needs to
 // follow the grammar, not validate it.
 func (d *Doc) scanAttrs(e *etree.Element) []attrPos {
-	sp := d.spans[e]
+	sp := d.span(e)
 	b := d.src
 	i := sp.start + 1
 	for i < sp.startTagEnd && !isSpace(b[i]) && b[i] != '/' && b[i] != '>' {
@@ -80,7 +80,7 @@ func (d *Doc) setAttr(e *etree.Element, name, value string) []byte {
 		return d.splice(a.valueStart, a.valueEnd, escapeAttr(value, a.quote))
 	}
 	attrs := d.scanAttrs(e)
-	at := d.spans[e].start + 1 + len(e.FullTag())
+	at := d.span(e).start + 1 + len(e.FullTag())
 	if len(attrs) > 0 {
 		at = attrs[len(attrs)-1].valueEnd + 1
 	}
@@ -132,7 +132,7 @@ func (d *Doc) removeElement(e *etree.Element) []byte {
 // when it stands alone on them, e and the line break before it when it is
 // first on its line but followed by more, or e alone.
 func (d *Doc) removalSpan(e *etree.Element) (from, to int) {
-	sp := d.spans[e]
+	sp := d.span(e)
 	if from, to, ok := d.lineIsolated(sp.start, sp.end); ok {
 		return from, to
 	}
@@ -153,9 +153,9 @@ func (d *Doc) removalSpan(e *etree.Element) (from, to int) {
 // self-closing parent is opened up: `<x a="b" />` becomes `<x a="b">`, the
 // lines, and `</x>` on its own line.
 func (d *Doc) insertChild(parent *etree.Element, lines []string) []byte {
-	sp := d.spans[parent]
+	sp := d.span(parent)
 	pIndent, _ := d.indent(parent)
-	cIndent := pIndent + d.unit
+	cIndent := pIndent + d.unit()
 	if kids := parent.ChildElements(); len(kids) > 0 {
 		if ind, ok := d.indent(kids[len(kids)-1]); ok {
 			cIndent = ind
@@ -189,7 +189,7 @@ func (d *Doc) insertChild(parent *etree.Element, lines []string) []byte {
 // spaces before it included: what insertChild replaces when it opens the
 // element up.
 func (d *Doc) selfClosingCut(e *etree.Element) int {
-	cut := d.spans[e].startTagEnd - 2
+	cut := d.span(e).startTagEnd - 2
 	for isSpace(d.src[cut-1]) {
 		cut--
 	}
@@ -200,7 +200,7 @@ func (d *Doc) selfClosingCut(e *etree.Element) int {
 // (" />", "/>"), so that an element opened up by insertChild can be closed
 // again exactly as it was.
 func (d *Doc) selfClosingTail(e *etree.Element) string {
-	return string(d.src[d.selfClosingCut(e):d.spans[e].startTagEnd])
+	return string(d.src[d.selfClosingCut(e):d.span(e).startTagEnd])
 }
 
 // collapse turns an element whose content is only whitespace back into IIS's
@@ -212,7 +212,7 @@ func (d *Doc) collapse(e *etree.Element) []byte {
 // collapseWith is collapse with the given end of the start tag, for an
 // element whose original form was recorded.
 func (d *Doc) collapseWith(e *etree.Element, tail string) []byte {
-	sp := d.spans[e]
+	sp := d.span(e)
 	if sp.selfClosing {
 		return d.src
 	}
