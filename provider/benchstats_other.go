@@ -5,4 +5,4 @@ package provider
 import "context"
 
 // StartBenchStats is a no-op where getrusage is not available.
-func StartBenchStats(context.Context) {}
+func StartBenchStats(context.Context) (stop func()) { return func() {} }

@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -18,6 +19,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -33,15 +37,56 @@ import (
 func main() {
 	dps := flag.String("dps", "1,10,50", "numbers of distribution points to run")
 	perDP := flag.Int("resources", 5, "resources per DP")
+	flag.IntVar(&planRuns, "runs", 3, "runs of each plan phase; the median wall time is reported (an apply runs once)")
 	delay := flag.Duration("delay", 20*time.Millisecond, "delay injected into every HTTP exchange")
 	cli := flag.String("terraform", ".tools/bin/terraform", "Terraform (or OpenTofu) CLI")
 	fixture := flag.String("fixture", "../shared/fixtures/applicationHost.aspnet-full.config", "applicationHost.config every DP serves a copy of")
+	flag.StringVar(&cpuProfiles, "cpuprofile", "", "keep the provider processes' CPU profiles in this folder (go tool pprof)")
 	flag.Parse()
+	// The simulated DPs run in this process, on the cores Terraform and the
+	// provider use, which real DPs do not: keep their collector cheap.
+	debug.SetGCPercent(400)
+	if cpuProfiles != "" {
+		stop, err := profileSelf(cpuProfiles)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer stop()
+	}
 	if err := run(*dps, *perDP, *delay, *cli, *fixture); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		stopProfile()
 		os.Exit(1)
 	}
 }
+
+// cpuProfiles is the -cpuprofile folder, or "".
+var cpuProfiles string
+
+// planRuns is -runs: plans leave the DPs as they were, so each runs that
+// many times and the run of median wall time is reported; on a shared
+// 2-core machine one run varies by a tenth.
+var planRuns = 3
+
+// profileSelf profiles this process, where the simulated DPs run, into
+// dir/simulators.pprof.
+func profileSelf(dir string) (stop func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, "simulators.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// stopProfile ends this process's profile before an early exit.
+func stopProfile() { pprof.StopCPUProfile() }
 
 // meter counts and slows one DP's HTTP exchanges.
 type meter struct {
@@ -103,6 +148,7 @@ type result struct {
 	per         totals // summed over DPs
 	n           int
 	rssKiB      int64
+	cpu         cpuTimes
 }
 
 func (r result) perHost(v int64) float64 { return float64(v) / float64(r.n) }
@@ -134,7 +180,7 @@ func run(dpList string, perDP int, delay time.Duration, cli, fixture string) err
 		return err
 	}
 	fmt.Printf("bench: %s, a copy of %s (%d bytes) per DP, %d resources per DP, %v per HTTP exchange;\n"+
-		"apply with -parallelism = resources (at most 256), plans with Terraform's default of 10\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay)
+		"apply with -parallelism = resources (at most 256), plans with Terraform's default of 10 (the median of %d runs)\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay, planRuns)
 	var failures []string
 	for _, s := range strings.Split(dpList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -205,24 +251,34 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 	phase := func(name string, f func(tf *tfexec.Terraform) error) (result, error) {
 		stats, _ := os.MkdirTemp(dir, "rss-")
 		e := map[string]string{"IIS_BENCH_STATS": stats}
+		if cpuProfiles != "" {
+			e["IIS_BENCH_CPUPROFILE"] = "1"
+		}
 		for k, v := range env {
 			e[k] = v
 		}
 		if err := tf.SetEnv(withCLI(h, e)); err != nil {
 			return result{}, err
 		}
-		before := sum(dps)
+		before, cpuBefore := sum(dps), readCPU()
 		start := time.Now()
 		if err := f(tf); err != nil {
 			return result{}, fmt.Errorf("%s: %w", name, err)
 		}
-		return result{phase: name, mode: mode, wall: time.Since(start), per: sum(dps).minus(before), n: n, rssKiB: peakRSS(stats)}, nil
+		wall := time.Since(start)
+		if err := keepProfiles(stats, fmt.Sprintf("%d-%s-%s", n, mode, strings.ReplaceAll(name, " ", "-"))); err != nil {
+			return result{}, err
+		}
+		rss, providerCPU := providerStats(stats)
+		cpu := readCPU().minus(cpuBefore)
+		cpu.provider = providerCPU
+		return result{phase: name, mode: mode, wall: wall, per: sum(dps).minus(before), n: n, rssKiB: rss, cpu: cpu}, nil
 	}
 	var rs []result
 	for _, p := range []struct {
 		name string
 		f    func(tf *tfexec.Terraform) error
-	}{
+	}{ // plans repeat (see planRuns); the apply runs once
 		// A fleet apply runs with -parallelism at the number of resources, as
 		// the module's README advises: the provider serialises and batches
 		// the writes to each host, so the DPs see no more than at 10, and the
@@ -249,11 +305,20 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 			return nil
 		}},
 	} {
-		r, err := phase(p.name, p.f)
-		if err != nil {
-			return nil, err
+		runs := planRuns
+		if p.name == "apply" {
+			runs = 1
 		}
-		rs = append(rs, r)
+		var tries []result
+		for range max(runs, 1) {
+			r, err := phase(p.name, p.f)
+			if err != nil {
+				return nil, err
+			}
+			tries = append(tries, r)
+		}
+		slices.SortFunc(tries, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
+		rs = append(rs, tries[len(tries)/2])
 	}
 	return rs, nil
 }
@@ -266,11 +331,33 @@ func withCLI(h *tfrun.Harness, env map[string]string) map[string]string {
 	return out
 }
 
-// peakRSS is the largest peak resident size any provider process of the
-// phase reported.
-func peakRSS(dir string) int64 {
+// keepProfiles copies a phase's provider CPU profiles to -cpuprofile/name.
+func keepProfiles(stats, name string) error {
+	if cpuProfiles == "" {
+		return nil
+	}
+	files, _ := filepath.Glob(filepath.Join(stats, "*.pprof"))
+	dst := filepath.Join(cpuProfiles, name)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// providerStats is the largest peak resident size any provider process of
+// the phase reported, and their CPU time summed (sampled every 100 ms, so
+// a little low).
+func providerStats(dir string) (peakKiB int64, cpu time.Duration) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	var peak int64
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -278,21 +365,24 @@ func peakRSS(dir string) int64 {
 		}
 		var s struct {
 			MaxRSS int64 `json:"max_rss_kib"`
+			CPU    int64 `json:"cpu_ms"`
 		}
-		if json.Unmarshal(b, &s) == nil && s.MaxRSS > peak {
-			peak = s.MaxRSS
+		if json.Unmarshal(b, &s) == nil {
+			peakKiB = max(peakKiB, s.MaxRSS)
+			cpu += time.Duration(s.CPU) * time.Millisecond
 		}
 	}
-	return peak
+	return peakKiB, cpu
 }
 
 func printTable(n int, rs []result) {
 	fmt.Printf("%d DPs\n", n)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "phase\tmode\twall\tcommands/host\texchanges/host\treads/host\twrites/host\tKiB moved/host\tprovider peak RSS MiB\t")
+	fmt.Fprintln(w, "phase\tmode\twall\tcommands/host\texchanges/host\treads/host\twrites/host\tKiB moved/host\tprovider peak RSS MiB\tCPU s: provider\tterraform\tsimulators\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%s\t%s\t%.2fs\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", r.phase, r.mode, r.wall.Seconds(),
-			r.perHost(r.per.commands), r.perHost(r.per.exchanges), r.perHost(r.per.reads), r.perHost(r.per.writes), r.perHost(r.per.bytes)/1024, float64(r.rssKiB)/1024)
+		fmt.Fprintf(w, "%s\t%s\t%.2fs\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t\n", r.phase, r.mode, r.wall.Seconds(),
+			r.perHost(r.per.commands), r.perHost(r.per.exchanges), r.perHost(r.per.reads), r.perHost(r.per.writes), r.perHost(r.per.bytes)/1024, float64(r.rssKiB)/1024,
+			r.cpu.provider.Seconds(), (r.cpu.children - r.cpu.provider).Seconds(), r.cpu.self.Seconds())
 	}
 	for _, ph := range []string{"apply", "plan", "drift plan"} {
 		o, nv := find(rs, ph, "optimized"), find(rs, ph, "naive")
