@@ -37,6 +37,7 @@ import (
 func main() {
 	dps := flag.String("dps", "1,10,50", "numbers of distribution points to run")
 	perDP := flag.Int("resources", 5, "resources per DP")
+	flag.IntVar(&planParallelism, "plan-parallelism", 0, "terraform plan -parallelism (0: Terraform's default of 10)")
 	flag.IntVar(&planRuns, "runs", 3, "runs of each plan phase; the median wall time is reported (an apply runs once)")
 	delay := flag.Duration("delay", 20*time.Millisecond, "delay injected into every HTTP exchange")
 	cli := flag.String("terraform", ".tools/bin/terraform", "Terraform (or OpenTofu) CLI")
@@ -68,6 +69,17 @@ var cpuProfiles string
 // many times and the run of median wall time is reported; on a shared
 // 2-core machine one run varies by a tenth.
 var planRuns = 3
+
+// planParallelism is -plan-parallelism; 0 leaves Terraform's default.
+var planParallelism int
+
+// planOptions are the options of every terraform plan the bench runs.
+func planOptions() []tfexec.PlanOption {
+	if planParallelism > 0 {
+		return []tfexec.PlanOption{tfexec.Parallelism(planParallelism)}
+	}
+	return nil
+}
 
 // profileSelf profiles this process, where the simulated DPs run, into
 // dir/simulators.pprof.
@@ -179,8 +191,12 @@ func run(dpList string, perDP int, delay time.Duration, cli, fixture string) err
 	if err != nil {
 		return err
 	}
+	planPar := "Terraform's default -parallelism of 10"
+	if planParallelism > 0 {
+		planPar = fmt.Sprintf("-parallelism=%d", planParallelism)
+	}
 	fmt.Printf("bench: %s, a copy of %s (%d bytes) per DP, %d resources per DP, %v per HTTP exchange;\n"+
-		"apply with -parallelism = resources (at most 256), plans with Terraform's default of 10 (the median of %d runs)\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay, planRuns)
+		"apply with -parallelism = resources (at most 256), plans with %s (the median of %d runs)\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay, planPar, planRuns)
 	var failures []string
 	for _, s := range strings.Split(dpList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -286,7 +302,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 		// spread over many hosts sends a host its resources one by one).
 		{"apply", func(tf *tfexec.Terraform) error { return tf.Apply(ctx, tfexec.Parallelism(min(n*perDP, 256))) }},
 		{"plan", func(tf *tfexec.Terraform) error {
-			if changes, err := tf.Plan(ctx); err != nil || changes {
+			if changes, err := tf.Plan(ctx, planOptions()...); err != nil || changes {
 				return fmt.Errorf("plan after apply: changes %v, %v", changes, err)
 			}
 			return nil
@@ -299,7 +315,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 					return err
 				}
 			}
-			if changes, err := tf.Plan(ctx); err != nil || !changes {
+			if changes, err := tf.Plan(ctx, planOptions()...); err != nil || !changes {
 				return fmt.Errorf("drift plan: changes %v, %v", changes, err)
 			}
 			return nil
