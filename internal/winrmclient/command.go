@@ -18,8 +18,8 @@ import (
 // as MS-WSMV's Send allows (pywinrm does the same), and the Signal
 // terminate, which MS-WSMV 3.1.4.12 requires only "before a new command can
 // be executed" in the shell, is sent when the shell is taken for its next
-// command, and not at all when the shell is deleted instead (Delete ends
-// its commands). A refresh, one command per host, thus costs Create,
+// command, and not at all when the shell is deleted instead (Delete
+// releases the state of its finished commands). A refresh, one command per host, thus costs Create,
 // Command, Send and Receive.
 
 // maxSendChunk is the most raw input one Send carries: its base64 (4/3 of
