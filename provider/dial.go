@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
@@ -72,6 +74,25 @@ func (s settings) dialer() hostconfig.Dialer {
 		}
 		return Runner(c), nil
 	}
+}
+
+// pool is where the resources find each host's Store.
+func (s settings) pool(opts hostconfig.Options, gzip bool) *hostconfig.Pool {
+	return hostconfig.NewPool(s.dialer(), s.configPath, s.backups, opts, gzip, s.endpoint)
+}
+
+// endpoint names the WinRM endpoint a host reaches, lower case with the
+// provider's port filled in, so that "dp01" and "DP01:5985" share a Store.
+// A host that does not parse keeps its own name: dialling it reports why.
+func (s settings) endpoint(host string) string {
+	name, port, err := resources.SplitHostPort(host)
+	if err != nil {
+		return strings.ToLower(host)
+	}
+	if port == 0 {
+		port = s.port
+	}
+	return strings.ToLower(net.JoinHostPort(name, strconv.Itoa(port)))
 }
 
 // Runner adapts a WinRM client to the remote file layer.

@@ -209,8 +209,7 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		opts, gzip = hostconfig.Options{}, false
 		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: no read cache, group commit, shell reuse or compression")
 	}
-	pool := hostconfig.NewPool(s.dialer(), s.configPath, s.backups, opts, gzip)
-	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host}
+	data := &resources.ProviderData{Pool: s.pool(opts, gzip), DefaultHost: s.host}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

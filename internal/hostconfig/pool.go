@@ -20,14 +20,21 @@ type Pool struct {
 	opts        Options
 	gzip        bool
 
+	canonical func(host string) string
+
 	mu     sync.Mutex
 	stores map[string]*Store
 }
 
 // NewPool returns a Pool that edits path on each host; gzip compresses the
-// file in both directions.
-func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool) *Pool {
-	return &Pool{dial: dial, path: path, keepBackups: keepBackups, opts: opts, gzip: gzip, stores: map[string]*Store{}}
+// file in both directions. canonical names a host so that two spellings of
+// one endpoint share a Store ("dp01" and "DP01:5985" when 5985 is the
+// default port); nil folds case only.
+func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool, canonical func(host string) string) *Pool {
+	if canonical == nil {
+		canonical = strings.ToLower
+	}
+	return &Pool{dial: dial, path: path, keepBackups: keepBackups, opts: opts, gzip: gzip, canonical: canonical, stores: map[string]*Store{}}
 }
 
 // Path is the configured file path, as the user wrote it.
@@ -37,9 +44,9 @@ func (p *Pool) Path() string { return p.path }
 func (p *Pool) Store(host string) (*Store, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// Host names are case-insensitive: "DP01" and "dp01" must share one
-	// Store (one read per run, one lock, one shell), not race as two.
-	key := strings.ToLower(host)
+	// One endpoint, however spelled, must have one Store (one read per run,
+	// one lock, one shell), not race as two.
+	key := p.canonical(host)
 	if s, ok := p.stores[key]; ok {
 		return s, nil
 	}
