@@ -254,7 +254,7 @@ func (c *Client) ctxErr(ctx context.Context, limit time.Duration) *Error {
 	err := ctx.Err()
 	if err == context.DeadlineExceeded {
 		return c.errs.new(KindTimeout, "run command",
-			fmt.Sprintf("the command did not finish within the timeout of %s", limit.Round(time.Millisecond)),
+			fmt.Sprintf("the command did not finish within the timeout of %s", limit.Round(10*time.Millisecond)),
 			"Increase timeout, or check on the host whether the command hangs (waiting for input or a prompt) or the host is overloaded", err)
 	}
 	return c.errs.new(KindCanceled, "run command", "the command was canceled", "", err)

@@ -565,6 +565,8 @@ func TestDeadlines(t *testing.T) {
 		want     string
 		max      time.Duration
 		deletion bool // the shell exists and must be deleted afterwards
+		// limitAbout: the timeout the error names, within 50 ms below.
+		limitAbout time.Duration
 	}{
 		{
 			name: "config timeout while Receive hangs", hook: hang("Receive"), timeout: time.Second,
@@ -576,7 +578,9 @@ func TestDeadlines(t *testing.T) {
 			ctx: func() (context.Context, context.CancelFunc) {
 				return context.WithTimeout(context.Background(), 300*time.Millisecond)
 			},
-			kind: KindTimeout, want: "within the timeout of 300ms", max: time.Second,
+			// The caller's deadline is what remained of it when the call
+			// began, to 10 ms: 300 ms, or a little less on a busy machine.
+			kind: KindTimeout, want: "within the timeout of ", max: time.Second, limitAbout: 300 * time.Millisecond,
 		},
 		{
 			name: "caller cancels while Receive hangs", hook: hang("Receive"), timeout: time.Minute,
@@ -611,6 +615,14 @@ func TestDeadlines(t *testing.T) {
 			for _, w := range []string{tc.want, cfg.Host} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+			if tc.limitAbout > 0 {
+				_, after, _ := strings.Cut(err.Error(), tc.want)
+				named := strings.TrimRight(strings.Fields(after + " x")[0], ":")
+				d, perr := time.ParseDuration(named)
+				if perr != nil || d > tc.limitAbout || d < tc.limitAbout-50*time.Millisecond {
+					t.Errorf("the error names the timeout %q, want about %s: %v", named, tc.limitAbout, err)
 				}
 			}
 			if tc.kind == KindTimeout && !errors.Is(err, context.DeadlineExceeded) {
