@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
@@ -24,6 +25,28 @@ func hostAttribute() schema.StringAttribute {
 			"Changing it replaces the resource.",
 		Validators:    []validator.String{hostValidator{}},
 		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+// idAttribute is a resource's computed import ID, described by importID.
+func idAttribute(importID string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: "The import ID: " + importID,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// locationAttribute is the scope of a resource: "" for the server, or an
+// IIS location path; scope says what a location path means for it.
+func locationAttribute(scope string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		Computed:            true,
+		Default:             stringdefault.StaticString(""),
+		MarkdownDescription: "`\"\"` (the default) for the server scope" + scope + " Changing it replaces the resource.",
+		Validators:          []validator.String{locationValidator{}},
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 	}
 }
 

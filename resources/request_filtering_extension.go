@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -49,11 +48,7 @@ func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaR
 		MarkdownDescription: "Allows or denies one file extension in IIS request filtering " +
 			"(`system.webServer/security/requestFiltering/fileExtensions` in applicationHost.config), server-wide or for one location.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The import ID: `extension` for the server scope, `location|extension` for a location, and `host|location|extension` when `host` is set.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": idAttribute("`extension` for the server scope, `location|extension` for a location, and `host|location|extension` when `host` is set."),
 			"extension": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "The file extension with its leading dot, e.g. `.config`. IIS compares extensions " +
@@ -65,15 +60,8 @@ func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaR
 				Required:            true,
 				MarkdownDescription: "`true` lets requests for the extension through; `false` blocks them with HTTP 404.7.",
 			},
-			"location": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				Default:  stringdefault.StaticString(""),
-				MarkdownDescription: "`\"\"` (the default) for the server scope, or an IIS location path such as " +
-					"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). Changing it replaces the resource.",
-				Validators:    []validator.String{locationValidator{}},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"location": locationAttribute(", or an IIS location path such as " +
+				"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing)."),
 			"host": hostAttribute(),
 		},
 	}

@@ -10,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -55,11 +53,7 @@ func (r *RequestFilteringHiddenSegment) Schema(_ context.Context, _ resource.Sch
 			"so that URLs containing it are served instead of refused with HTTP 404.8. The resource exists while the segment is allowed; " +
 			"destroying it hides the segment again as it was.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The import ID: `segment` for the server scope, `location|segment` for a location, and `host|location|segment` when `host` is set.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": idAttribute("`segment` for the server scope, `location|segment` for a location, and `host|location|segment` when `host` is set."),
 			"segment": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "The path segment to allow, e.g. `bin`: one folder or file name, without `/`. IIS compares hidden segments " +
@@ -67,16 +61,8 @@ func (r *RequestFilteringHiddenSegment) Schema(_ context.Context, _ resource.Sch
 				Validators:    []validator.String{segmentValidator{}},
 				PlanModifiers: []planmodifier.String{requiresReplaceUnlessCaseOnly()},
 			},
-			"location": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				Default:  stringdefault.StaticString(""),
-				MarkdownDescription: "`\"\"` (the default) for the server scope, where the segment's `<add>` entry is removed; or an IIS location path such as " +
-					"`Default Web Site/SMS_DP_SMSPKG$`, where a `<remove segment=\"...\"/>` stops the inherited entry (in a `<location path=\"...\">` block, created when missing). " +
-					"Changing it replaces the resource.",
-				Validators:    []validator.String{locationValidator{}},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"location": locationAttribute(", where the segment's `<add>` entry is removed; or an IIS location path such as " +
+				"`Default Web Site/SMS_DP_SMSPKG$`, where a `<remove segment=\"...\"/>` stops the inherited entry (in a `<location path=\"...\">` block, created when missing)."),
 			"host": hostAttribute(),
 		},
 	}

@@ -12,9 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -172,21 +169,10 @@ func (r *RequestFilteringSettings) Schema(_ context.Context, _ resource.SchemaRe
 			"the server, or one location. Only the arguments you set are managed; the others are left as they are in the file and never show as drift. " +
 			"Destroy gives every managed attribute its earlier value back (or removes it when it was absent) and removes the elements the resource had to create.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "The import ID: the location, `/` for the server scope, and `host|location` when `host` is set " +
-					"(`dp01.corp.example|` for the server scope).",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"location": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				Default:  stringdefault.StaticString(""),
-				MarkdownDescription: "`\"\"` (the default) for the server scope, or an IIS location path such as " +
-					"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). One resource per scope. Changing it replaces the resource.",
-				Validators:    []validator.String{locationValidator{}},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"id": idAttribute("the location, `/` for the server scope, and `host|location` when `host` is set " +
+				"(`dp01.corp.example|` for the server scope)."),
+			"location": locationAttribute(", or an IIS location path such as " +
+				"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). One resource per scope."),
 			"host": hostAttribute(),
 			"allow_double_escaping": flag(`<requestFiltering allowDoubleEscaping>`,
 				"`true` lets URL paths with `+` or double escapes through, such as package folders named `Program+Files` or `C++`, which IIS refuses with HTTP 404.11 by default (`false`)"),
