@@ -2,8 +2,6 @@ package winrmclient
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
@@ -11,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/bodgit/ntlmssp"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/chanbind"
 )
 
 // mutualAuthorization announces authentication by TLS client certificate
@@ -157,20 +157,5 @@ func splitUser(u string) (user, domain string) {
 // 5929) that tie the NTLM authentication to this TLS connection, which a
 // host with CbtHardeningLevel Strict requires.
 func channelBindings(cert *x509.Certificate) *ntlmssp.ChannelBindings {
-	return &ntlmssp.ChannelBindings{ApplicationData: append([]byte("tls-server-end-point:"), endPointHash(cert)...)}
-}
-
-// endPointHash hashes the certificate with the hash of its signature
-// algorithm, SHA-256 for MD5 and SHA-1 (RFC 5929 section 4.1).
-func endPointHash(cert *x509.Certificate) []byte {
-	switch cert.SignatureAlgorithm {
-	case x509.SHA384WithRSA, x509.ECDSAWithSHA384, x509.SHA384WithRSAPSS:
-		h := sha512.Sum384(cert.Raw)
-		return h[:]
-	case x509.SHA512WithRSA, x509.ECDSAWithSHA512, x509.SHA512WithRSAPSS:
-		h := sha512.Sum512(cert.Raw)
-		return h[:]
-	}
-	h := sha256.Sum256(cert.Raw)
-	return h[:]
+	return &ntlmssp.ChannelBindings{ApplicationData: chanbind.ApplicationData(cert)}
 }

@@ -1,14 +1,13 @@
 package wsman
 
 import (
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 
+	"github.com/dp-tools/terraform-provider-iis/internal/chanbind"
 	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
 )
 
@@ -36,22 +35,7 @@ func NewNTLMScheme(cfg ntlm.Config) *NTLMScheme {
 // channel bindings name a certificate other than cert (the listener's).
 // Clients that send none are accepted (CbtHardeningLevel "Relaxed").
 func (n *NTLMScheme) CheckChannelBindings(cert *x509.Certificate) {
-	n.bindings = ntlm.ChannelBindingsHash(EndPointHash(cert))
-}
-
-// EndPointHash is the tls-server-end-point hash of cert (RFC 5929 section
-// 4.1): SHA-256 unless the signature uses SHA-384 or SHA-512.
-func EndPointHash(cert *x509.Certificate) []byte {
-	switch cert.SignatureAlgorithm {
-	case x509.SHA384WithRSA, x509.ECDSAWithSHA384, x509.SHA384WithRSAPSS:
-		h := sha512.Sum384(cert.Raw)
-		return h[:]
-	case x509.SHA512WithRSA, x509.ECDSAWithSHA512, x509.SHA512WithRSAPSS:
-		h := sha512.Sum512(cert.Raw)
-		return h[:]
-	}
-	h := sha256.Sum256(cert.Raw)
-	return h[:]
+	n.bindings = ntlm.ChannelBindingsHash(chanbind.EndPointHash(cert))
 }
 
 func (n *NTLMScheme) Name() string                 { return "NTLM" }

@@ -34,6 +34,8 @@ import (
 	"unicode/utf16"
 
 	"golang.org/x/crypto/md4"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/chanbind"
 )
 
 // Negotiate flags (MS-NLMP 2.2.2.5) this acceptor knows.
@@ -364,7 +366,7 @@ func NTOWFv2(ntHash [16]byte, user, domain string) []byte {
 // certificate hash (RFC 5929; SHA-256 unless the certificate is signed with
 // SHA-384 or SHA-512).
 func ChannelBindingsHash(endPointHash []byte) []byte {
-	app := append([]byte("tls-server-end-point:"), endPointHash...)
+	app := append([]byte(chanbind.Prefix), endPointHash...)
 	// Initiator and acceptor address types and lengths are zero.
 	b := make([]byte, 16, 20+len(app))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(app)))

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bodgit/ntlmssp"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/chanbind"
 )
 
 func unhex(t *testing.T, s string) []byte {
@@ -223,7 +225,7 @@ func TestInteropWithClient(t *testing.T) {
 func TestAcceptFailures(t *testing.T) {
 	end := bytes.Repeat([]byte{7}, 32)
 	good := ChannelBindingsHash(end)
-	cb := &ntlmssp.ChannelBindings{ApplicationData: append([]byte("tls-server-end-point:"), end...)}
+	cb := &ntlmssp.ChannelBindings{ApplicationData: append([]byte(chanbind.Prefix), end...)}
 	for _, tc := range []struct {
 		name               string
 		user, domain, pass string
