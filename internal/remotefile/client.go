@@ -234,8 +234,5 @@ func gunzip(b []byte) ([]byte, error) {
 // maxFile bounds what the provider accepts as one file.
 const maxFile = 256 << 20
 
-// Gzip and Gunzip are the payload codecs, for the simulator.
-func Gzip(b []byte) []byte { return gzipBytes(b) }
-
 // Gunzip decompresses a payload.
 func Gunzip(b []byte) ([]byte, error) { return gunzip(b) }
