@@ -82,7 +82,7 @@ func (d *Doc) positions() error {
 			return
 		}
 		d.spansMap = spans
-		d.unitStr = d.detectIndentUnit()
+		d.unitStr = d.detectIndentUnit(spans)
 	})
 	return d.posErr
 }
@@ -267,14 +267,15 @@ func detectNewline(src []byte) string {
 
 // detectIndentUnit finds the step between a parent's indentation and its
 // first indented child's, so inserted lines look like their neighbours.
-// IIS itself writes four spaces.
-func (d *Doc) detectIndentUnit() string {
+// IIS itself writes four spaces. It runs while the positions are being
+// found, so it takes them as spans.
+func (d *Doc) detectIndentUnit(spans map[*etree.Element]span) string {
 	var unit string
 	var walk func(e *etree.Element) bool
 	walk = func(e *etree.Element) bool {
-		pi, pok := d.indent(e)
+		pi, pok := d.indentAt(spans[e].start)
 		for _, c := range e.ChildElements() {
-			ci, cok := d.indent(c)
+			ci, cok := d.indentAt(spans[c].start)
 			if pok && cok && len(ci) > len(pi) && ci[:len(pi)] == pi {
 				unit = ci[len(pi):]
 				return true
@@ -293,8 +294,10 @@ func (d *Doc) detectIndentUnit() string {
 
 // indent returns the whitespace before e on its line, and whether e's start
 // tag is the first thing on that line.
-func (d *Doc) indent(e *etree.Element) (string, bool) {
-	s := d.spansMap[e].start // called while positions are being found
+func (d *Doc) indent(e *etree.Element) (string, bool) { return d.indentAt(d.span(e).start) }
+
+// indentAt is indent for the start tag at byte s.
+func (d *Doc) indentAt(s int) (string, bool) {
 	ls := lineStart(d.src, s)
 	ws := d.src[ls:s]
 	if len(bytes.Trim(ws, " \t")) != 0 {
