@@ -91,3 +91,16 @@ func TestPostRecoversPanics(t *testing.T) {
 		t.Fatalf("want a KindProtocol internal error, got %v", err)
 	}
 }
+
+// TestWithoutLocale: the locale headers leave the header; the body, however
+// long and whatever it holds, is passed on untouched.
+func TestWithoutLocale(t *testing.T) {
+	body := `<env:Body><rsp:Send><rsp:Stream>` + strings.Repeat("QUJD", 1000) + `<w:Locale xml:lang="x"/></rsp:Stream></rsp:Send></env:Body></env:Envelope>`
+	in := `<env:Envelope><env:Header><a:MessageID>uuid:1</a:MessageID>` +
+		`<w:Locale mustUnderstand="false" xml:lang="en-US"/><p:DataLocale mustUnderstand="false" xml:lang="en-US"/>` +
+		`<a:Action>Send</a:Action></env:Header>` + body
+	want := `<env:Envelope><env:Header><a:MessageID>uuid:1</a:MessageID><a:Action>Send</a:Action></env:Header>` + body
+	if got := withoutLocale(in); got != want {
+		t.Errorf("withoutLocale:\n got %.200s\nwant %.200s", got, want)
+	}
+}

@@ -360,7 +360,12 @@ var localeHeaders = regexp.MustCompile(`<w:Locale [^>]*/>|<p:DataLocale [^>]*/>`
 // Create, and the service ignores these headers on the shell's other
 // messages; they cost 120 bytes each of Command, Send and Receive.
 func withoutLocale(envelope string) string {
-	return localeHeaders.ReplaceAllString(envelope, "")
+	// Only the header is scanned: a Send's body is up to 150 KB of base64.
+	end := strings.Index(envelope, "Body>")
+	if end < 0 {
+		end = len(envelope)
+	}
+	return localeHeaders.ReplaceAllString(envelope[:end], "") + envelope[end:]
 }
 
 // libraryStatus finds the HTTP status in the library's error texts
