@@ -34,49 +34,57 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
 )
 
-func main() {
-	dps := flag.String("dps", "1,10,50", "numbers of distribution points to run")
-	perDP := flag.Int("resources", 5, "resources per DP")
-	flag.IntVar(&planParallelism, "plan-parallelism", 0, "terraform plan -parallelism (0: Terraform's default of 10)")
-	flag.IntVar(&planRuns, "runs", 3, "runs of each plan phase; the median wall time is reported (an apply runs once)")
-	delay := flag.Duration("delay", 20*time.Millisecond, "delay injected into every HTTP exchange")
-	cli := flag.String("terraform", ".tools/bin/terraform", "Terraform (or OpenTofu) CLI")
-	fixture := flag.String("fixture", "../shared/fixtures/applicationHost.aspnet-full.config", "applicationHost.config every DP serves a copy of")
-	flag.StringVar(&cpuProfiles, "cpuprofile", "", "keep the provider processes' CPU profiles in this folder (go tool pprof)")
+// options are the command line's settings.
+type options struct {
+	dps             string
+	perDP           int
+	delay           time.Duration
+	cli, fixture    string
+	planParallelism int    // terraform plan -parallelism; 0 leaves Terraform's default
+	runs            int    // runs of each plan phase (see run)
+	cpuProfiles     string // folder for pprof profiles, or ""
+}
+
+func main() { os.Exit(bench()) }
+
+// bench is main with an exit code, so that the profile is flushed by its
+// deferred stop on every path.
+func bench() int {
+	var o options
+	flag.StringVar(&o.dps, "dps", "1,10,50", "numbers of distribution points to run")
+	flag.IntVar(&o.perDP, "resources", 5, "resources per DP")
+	flag.IntVar(&o.planParallelism, "plan-parallelism", 0, "terraform plan -parallelism (0: Terraform's default of 10)")
+	// Plans leave the DPs as they were, so each runs that many times and
+	// the run of median wall time is reported: on a shared 2-core machine
+	// one run varies by a tenth.
+	flag.IntVar(&o.runs, "runs", 3, "runs of each plan phase; the median wall time is reported (an apply runs once)")
+	flag.DurationVar(&o.delay, "delay", 20*time.Millisecond, "delay injected into every HTTP exchange")
+	flag.StringVar(&o.cli, "terraform", ".tools/bin/terraform", "Terraform (or OpenTofu) CLI")
+	flag.StringVar(&o.fixture, "fixture", "../shared/fixtures/applicationHost.aspnet-full.config", "applicationHost.config every DP serves a copy of")
+	flag.StringVar(&o.cpuProfiles, "cpuprofile", "", "keep the provider processes' CPU profiles in this folder (go tool pprof)")
 	flag.Parse()
 	// The simulated DPs run in this process, on the cores Terraform and the
 	// provider use, which real DPs do not: keep their collector cheap.
 	debug.SetGCPercent(400)
-	if cpuProfiles != "" {
-		stop, err := profileSelf(cpuProfiles)
+	if o.cpuProfiles != "" {
+		stop, err := profileSelf(o.cpuProfiles)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
+			return 1
 		}
 		defer stop()
 	}
-	if err := run(*dps, *perDP, *delay, *cli, *fixture); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		stopProfile()
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
-// cpuProfiles is the -cpuprofile folder, or "".
-var cpuProfiles string
-
-// planRuns is -runs: plans leave the DPs as they were, so each runs that
-// many times and the run of median wall time is reported; on a shared
-// 2-core machine one run varies by a tenth.
-var planRuns = 3
-
-// planParallelism is -plan-parallelism; 0 leaves Terraform's default.
-var planParallelism int
-
 // planOptions are the options of every terraform plan the bench runs.
-func planOptions() []tfexec.PlanOption {
-	if planParallelism > 0 {
-		return []tfexec.PlanOption{tfexec.Parallelism(planParallelism)}
+func (o options) planOptions() []tfexec.PlanOption {
+	if o.planParallelism > 0 {
+		return []tfexec.PlanOption{tfexec.Parallelism(o.planParallelism)}
 	}
 	return nil
 }
@@ -96,9 +104,6 @@ func profileSelf(dir string) (stop func(), err error) {
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
-
-// stopProfile ends this process's profile before an early exit.
-func stopProfile() { pprof.StopCPUProfile() }
 
 // meter counts and slows one DP's HTTP exchanges.
 type meter struct {
@@ -165,7 +170,8 @@ type result struct {
 
 func (r result) perHost(v int64) float64 { return float64(v) / float64(r.n) }
 
-func run(dpList string, perDP int, delay time.Duration, cli, fixture string) error {
+func run(o options) error {
+	dpList, perDP, delay, cli, fixture := o.dps, o.perDP, o.delay, o.cli, o.fixture
 	ctx := context.Background()
 	wd, _ := os.Getwd()
 	root, err := tfrun.ModuleRoot(wd)
@@ -192,11 +198,11 @@ func run(dpList string, perDP int, delay time.Duration, cli, fixture string) err
 		return err
 	}
 	planPar := "Terraform's default -parallelism of 10"
-	if planParallelism > 0 {
-		planPar = fmt.Sprintf("-parallelism=%d", planParallelism)
+	if o.planParallelism > 0 {
+		planPar = fmt.Sprintf("-parallelism=%d", o.planParallelism)
 	}
 	fmt.Printf("bench: %s, a copy of %s (%d bytes) per DP, %d resources per DP, %v per HTTP exchange;\n"+
-		"apply with -parallelism = resources (at most 256), plans with %s (the median of %d runs)\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay, planPar, planRuns)
+		"apply with -parallelism = resources (at most 256), plans with %s (the median of %d runs)\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay, planPar, o.runs)
 	var failures []string
 	for _, s := range strings.Split(dpList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -205,7 +211,7 @@ func run(dpList string, perDP int, delay time.Duration, cli, fixture string) err
 		}
 		var all []result
 		for _, mode := range []string{"optimized", "naive"} {
-			rs, err := runMode(ctx, h, scratch, src, n, perDP, delay, mode)
+			rs, err := runMode(ctx, h, scratch, src, n, o, mode)
 			if err != nil {
 				return fmt.Errorf("%d DPs, %s: %w", n, mode, err)
 			}
@@ -225,7 +231,8 @@ func run(dpList string, perDP int, delay time.Duration, cli, fixture string) err
 	return nil
 }
 
-func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, n, perDP int, delay time.Duration, mode string) ([]result, error) {
+func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, n int, o options, mode string) ([]result, error) {
+	perDP := o.perDP
 	dir, err := os.MkdirTemp(scratch, fmt.Sprintf("%d-%s-", n, mode))
 	if err != nil {
 		return nil, err
@@ -239,7 +246,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 		if err := os.WriteFile(file, src, 0o644); err != nil {
 			return nil, err
 		}
-		m := &meter{delay: delay}
+		m := &meter{delay: o.delay}
 		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "bench", Password: "bench-Passw0rd", Wrap: m.wrap})
 		if err != nil {
 			return nil, err
@@ -267,7 +274,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 	phase := func(name string, f func(tf *tfexec.Terraform) error) (result, error) {
 		stats, _ := os.MkdirTemp(dir, "rss-")
 		e := map[string]string{"IIS_BENCH_STATS": stats}
-		if cpuProfiles != "" {
+		if o.cpuProfiles != "" {
 			e["IIS_BENCH_CPUPROFILE"] = "1"
 		}
 		for k, v := range env {
@@ -282,7 +289,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 			return result{}, fmt.Errorf("%s: %w", name, err)
 		}
 		wall := time.Since(start)
-		if err := keepProfiles(stats, fmt.Sprintf("%d-%s-%s", n, mode, strings.ReplaceAll(name, " ", "-"))); err != nil {
+		if err := keepProfiles(o.cpuProfiles, stats, fmt.Sprintf("%d-%s-%s", n, mode, strings.ReplaceAll(name, " ", "-"))); err != nil {
 			return result{}, err
 		}
 		rss, providerCPU := providerStats(stats)
@@ -294,7 +301,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 	for _, p := range []struct {
 		name string
 		f    func(tf *tfexec.Terraform) error
-	}{ // plans repeat (see planRuns); the apply runs once
+	}{ // plans repeat (-runs); the apply runs once
 		// A fleet apply runs with -parallelism at the number of resources, as
 		// the module's README advises: the provider serialises and batches
 		// the writes to each host, so the DPs see no more than at 10, and the
@@ -302,7 +309,7 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 		// spread over many hosts sends a host its resources one by one).
 		{"apply", func(tf *tfexec.Terraform) error { return tf.Apply(ctx, tfexec.Parallelism(min(n*perDP, 256))) }},
 		{"plan", func(tf *tfexec.Terraform) error {
-			if changes, err := tf.Plan(ctx, planOptions()...); err != nil || changes {
+			if changes, err := tf.Plan(ctx, o.planOptions()...); err != nil || changes {
 				return fmt.Errorf("plan after apply: changes %v, %v", changes, err)
 			}
 			return nil
@@ -315,13 +322,13 @@ func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, 
 					return err
 				}
 			}
-			if changes, err := tf.Plan(ctx, planOptions()...); err != nil || !changes {
+			if changes, err := tf.Plan(ctx, o.planOptions()...); err != nil || !changes {
 				return fmt.Errorf("drift plan: changes %v, %v", changes, err)
 			}
 			return nil
 		}},
 	} {
-		runs := planRuns
+		runs := o.runs
 		if p.name == "apply" {
 			runs = 1
 		}
@@ -347,13 +354,13 @@ func withCLI(h *tfrun.Harness, env map[string]string) map[string]string {
 	return out
 }
 
-// keepProfiles copies a phase's provider CPU profiles to -cpuprofile/name.
-func keepProfiles(stats, name string) error {
-	if cpuProfiles == "" {
+// keepProfiles copies a phase's provider CPU profiles to dir/name (-cpuprofile; "" keeps none).
+func keepProfiles(dir, stats, name string) error {
+	if dir == "" {
 		return nil
 	}
 	files, _ := filepath.Glob(filepath.Join(stats, "*.pprof"))
-	dst := filepath.Join(cpuProfiles, name)
+	dst := filepath.Join(dir, name)
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
