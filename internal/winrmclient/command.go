@@ -3,7 +3,6 @@ package winrmclient
 import (
 	"bytes"
 	"errors"
-	"strings"
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
@@ -87,34 +86,33 @@ func (c *Client) send(wc *winrm.Client, st *runState, shellID, cmdID string, dat
 // long-poll and is sent again.
 func (c *Client) receive(wc *winrm.Client, st *runState, shellID, cmdID string) (Result, error) {
 	var stdout, stderr bytes.Buffer
+	output := func(code int) Result { return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: code} }
 	for {
 		if err := st.ctx.Err(); err != nil {
-			return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, c.errs.transportErr("receive output", st.ctx, err)
+			return output(0), c.errs.transportErr("receive output", st.ctx, err)
 		}
 		body, err := postMsg(wc, winrm.NewGetOutputRequest(c.url, shellID, cmdID, "stdout stderr", &wc.Parameters))
+		if receiveTimedOut(err) {
+			continue
+		}
 		if err != nil {
-			if receiveTimedOut(err) {
-				continue
-			}
-			return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, st.failureOr(c.errs.libraryErr("receive output", st.ctx, err))
+			return output(0), st.failureOr(c.errs.libraryErr("receive output", st.ctx, err))
 		}
 		done, code, err := winrm.ParseSlurpOutputErrResponse(body, &stdout, &stderr)
 		if err != nil {
-			return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, c.errs.libraryErr("receive output", st.ctx, err)
+			return output(0), c.errs.libraryErr("receive output", st.ctx, err)
 		}
 		if done {
-			return Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: code}, nil
+			return output(code), nil
 		}
 	}
 }
 
-// receiveTimedOut reports the end of a Receive long-poll without output.
+// receiveTimedOut reports the end of a Receive long-poll without output:
+// the WS-Management OperationTimeout fault, a normal answer to a held poll.
 func receiveTimedOut(err error) bool {
 	var fe *FaultError
-	if errors.As(err, &fe) {
-		return fe.TimedOut()
-	}
-	return strings.Contains(err.Error(), "OperationTimeout")
+	return errors.As(err, &fe) && fe.TimedOut()
 }
 
 // signal sends Signal terminate for a command: the acknowledgement of its

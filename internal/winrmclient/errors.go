@@ -157,8 +157,8 @@ func (f errorFactory) new(kind Kind, op, detail, hint string, err error) *Error 
 
 func (f errorFactory) hostPort() string { return net.JoinHostPort(f.host, fmt.Sprint(f.port)) }
 
-// fault turns a parsed SOAP fault into a typed error. The TimedOut text must
-// contain "OperationTimeout": the library re-polls Receive only on that text.
+// fault turns a parsed SOAP fault into a typed error, which wraps the
+// FaultError (receiveTimedOut looks for it).
 func (f errorFactory) fault(op string, fe *FaultError) *Error {
 	switch {
 	case fe.TimedOut():

@@ -122,7 +122,7 @@ func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (body string
 		if r := recover(); r != nil {
 			body, err = "", t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client: %v", r), "", nil)
 		}
-		retriable := action == actionReceive && err != nil && strings.Contains(err.Error(), "OperationTimeout")
+		retriable := action == actionReceive && receiveTimedOut(err)
 		if err != nil && !retriable && action != actionSignal && action != actionDelete {
 			t.st.record(err)
 		}
