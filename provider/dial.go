@@ -67,7 +67,7 @@ func (s settings) dialer() hostconfig.Dialer {
 			Keytab:           s.keytab,
 			Timeout:          s.timeout,
 			// The naive mode `make bench` compares against.
-			DisableShellReuse: s.disableShellReuse,
+			Naive: s.naive,
 		})
 		if err != nil {
 			return nil, err

@@ -218,7 +218,7 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 type settings struct {
 	host, caCert, tlsServerName, username, password, auth, configPath string
 	clientCert, clientKey, realm, krb5Conf, spn, keytab               string
-	disableShellReuse                                                 bool // IIS_OPTIMIZATIONS=off
+	naive                                                             bool // IIS_OPTIMIZATIONS=off
 	port, backups                                                     int
 	https, insecure, allowUnencrypted                                 bool
 	timeout                                                           time.Duration
@@ -298,7 +298,7 @@ func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
 	s.spn = str("spn", m.SPN, "IIS_SPN", "")
 	s.keytab = str("keytab", m.Keytab, "IIS_KEYTAB", "")
 	if v, ok := env("IIS_OPTIMIZATIONS"); ok && strings.EqualFold(v, "off") {
-		s.disableShellReuse = true
+		s.naive = true
 	}
 	s.configPath = str("config_path", m.ConfigPath, "IIS_CONFIG_PATH", DefaultConfigPath)
 	defPort := 5985

@@ -47,7 +47,7 @@ func (r *rig) store(t testing.TB, opts hostconfig.Options, timeout time.Duration
 	c, err := winrmclient.New(winrmclient.Config{
 		Host: "127.0.0.1", Port: r.sim.Addr.Port, Auth: "basic", AllowUnencrypted: true,
 		Username: "u", Password: "safety-Passw0rd", Timeout: timeout,
-		DisableShellReuse: !opts.Cache, // the naive mode has no shell reuse either
+		Naive: !opts.Cache, // the naive mode has no shell reuse either
 	})
 	if err != nil {
 		t.Fatal(err)

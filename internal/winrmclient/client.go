@@ -14,7 +14,7 @@
 // certificates ride on each request. Every reply is validated before the
 // library parses it, and failures come back as *Error with a Kind, the host,
 // port and auth scheme, and the likely fix. Shells are reused across
-// commands (Config.DisableShellReuse turns that off).
+// commands (Config.Naive turns that off).
 package winrmclient
 
 import (
@@ -295,8 +295,7 @@ func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result,
 		return Result{}, err
 	}
 
-	naive := c.cfg.DisableShellReuse
-	res, err := Result{}, c.sendInput(wc, st, shellID, cmdID, stdin, naive)
+	res, err := Result{}, c.sendInput(wc, st, shellID, cmdID, stdin, c.cfg.Naive)
 	if err == nil {
 		res, err = c.receive(wc, st, shellID, cmdID)
 	}
@@ -309,7 +308,7 @@ func (c *Client) run(ctx context.Context, cmdline string, stdin []byte) (Result,
 		// (it may still run) and delete the shell rather than reuse it.
 		c.dropShell(shellID, cmdID)
 		return res, err
-	case naive:
+	case c.cfg.Naive:
 		// The library's own pattern, for comparison: Signal, then Delete,
 		// which releases the shell (it counts against MaxShellsPerUser).
 		// Their errors are not the command's: the host expires shells too.
@@ -351,7 +350,7 @@ func (c *Client) libClient(st *runState) (*winrm.Client, error) {
 // fails is given up: one the host no longer knows counts as a recovery,
 // any other is deleted in the background.
 func (c *Client) takeShell(wc *winrm.Client, st *runState) (id string, reused bool, err error) {
-	if !c.cfg.DisableShellReuse {
+	if !c.cfg.Naive {
 		if s, ok := c.shells.get(c); ok {
 			err := c.signal(wc, s.id, s.owedCmdID)
 			if err == nil {

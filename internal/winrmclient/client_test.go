@@ -37,7 +37,7 @@ func TestRunPowerShellSuccess(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		stdin []byte
-		naive bool // DisableShellReuse: the library's own pattern
+		naive bool // Config.Naive: the library's own pattern
 		sends int  // Send requests, the End marker's included
 		// Signal requests: a kept shell's command is signalled only
 		// before the shell's next command, and Close deletes the shell
@@ -59,7 +59,7 @@ func TestRunPowerShellSuccess(t *testing.T) {
 			f.stderr = []string{clixmlErr[:150], clixmlErr[150:463], clixmlErr[463:]}
 			f.exitCode = 3
 			_, cfg := f.start(t, false)
-			cfg.DisableShellReuse = tc.naive
+			cfg.Naive = tc.naive
 			c := mustNew(t, cfg)
 
 			script := "$in = [Console]::In.ReadToEnd(); Write-Output $in"

@@ -69,11 +69,11 @@ type Config struct {
 	// of the WS-Management OperationTimeout. Zero means DefaultTimeout.
 	Timeout time.Duration
 
-	// DisableShellReuse runs every command as the WinRM library's own loop
-	// does: in a shell of its own (Create and Delete around it), with the
-	// end of input in a Send of its own and a Signal after the output. It
-	// is the naive mode of comparison benchmarks.
-	DisableShellReuse bool
+	// Naive runs every command as the WinRM library's own loop does: in a
+	// shell of its own (Create and Delete around it, no reuse), with the end
+	// of input in a Send of its own and a Signal after the output. It is the
+	// naive mode of comparison benchmarks (IIS_OPTIMIZATIONS=off).
+	Naive bool
 	// ShellIdleTimeout: a reused shell idle this long is deleted. Zero means
 	// DefaultShellIdleTimeout.
 	ShellIdleTimeout time.Duration
@@ -89,9 +89,9 @@ func (c Config) String() string {
 		return ""
 	}
 	return fmt.Sprintf("winrmclient.Config{Host:%q Port:%d HTTPS:%t Insecure:%t CACert:%d bytes TLSServerName:%q Username:%q Password:%s Auth:%q AllowUnencrypted:%t "+
-		"ClientCert:%d bytes ClientKey:%s Realm:%q Krb5Conf:%d bytes SPN:%q Keytab:%q Timeout:%s DisableShellReuse:%t}",
+		"ClientCert:%d bytes ClientKey:%s Realm:%q Krb5Conf:%d bytes SPN:%q Keytab:%q Timeout:%s Naive:%t}",
 		c.Host, c.Port, c.HTTPS, c.Insecure, len(c.CACert), c.TLSServerName, c.Username, red(c.Password != ""), c.Auth, c.AllowUnencrypted,
-		len(c.ClientCert), red(len(c.ClientKey) > 0), c.Realm, len(c.Krb5Conf), c.SPN, c.Keytab, c.Timeout, c.DisableShellReuse)
+		len(c.ClientCert), red(len(c.ClientKey) > 0), c.Realm, len(c.Krb5Conf), c.SPN, c.Keytab, c.Timeout, c.Naive)
 }
 
 // Format routes every verb (%v, %+v, %#v, %x, ...) through String, which

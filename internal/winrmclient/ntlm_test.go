@@ -292,10 +292,10 @@ func TestNTLMNeverDowngrades(t *testing.T) {
 // TestShellReuse: commands share one shell; with reuse off, each has its own.
 func TestShellReuse(t *testing.T) {
 	for _, off := range []bool{false, true} {
-		t.Run(fmt.Sprintf("DisableShellReuse=%t", off), func(t *testing.T) {
+		t.Run(fmt.Sprintf("Naive=%t", off), func(t *testing.T) {
 			s := startSim(t, false)
 			cfg := s.cfg
-			cfg.DisableShellReuse = off
+			cfg.Naive = off
 			c := mustNew(t, cfg)
 			for range 3 {
 				if _, err := c.RunPowerShell(context.Background(), "x", nil); err != nil {

@@ -345,7 +345,7 @@ const userAgent = "terraform-provider-iis WinRM client"
 func (c *Client) withIdleTimeout(envelope string) string {
 	const marker = "<rsp:InputStreams>"
 	secs := int((2 * c.cfg.ShellIdleTimeout).Seconds())
-	if c.cfg.DisableShellReuse || !strings.Contains(envelope, marker) {
+	if c.cfg.Naive || !strings.Contains(envelope, marker) {
 		return envelope
 	}
 	return strings.Replace(envelope, marker, fmt.Sprintf("<rsp:IdleTimeOut>PT%d.000S</rsp:IdleTimeOut>", secs)+marker, 1)
