@@ -205,7 +205,7 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	// IIS_OPTIMIZATIONS=off turns off the read cache, group commit, shell
 	// reuse and compression: the naive mode `make bench` compares against.
 	opts, gzip := hostconfig.Optimized(), true
-	if strings.EqualFold(os.Getenv("IIS_OPTIMIZATIONS"), "off") {
+	if s.naive {
 		opts, gzip = hostconfig.Options{}, false
 		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: no read cache, group commit, shell reuse or compression")
 	}
