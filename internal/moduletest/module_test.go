@@ -22,20 +22,13 @@ import (
 // edit on one of them makes the pipelines' drift check exit 2 and name that
 // DP and rule, and only those.
 func TestModuleAndScheduledDriftCheck(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" || os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	h := tfrun.ForTest(ctx, t)
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Fatal("the drift report needs jq: tools/install-debs.sh jq (make test runs it)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	wd, _ := os.Getwd()
-	root, err := tfrun.ModuleRoot(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := h.Module
 	var dps []*dpsim.Sim
 	var hosts []string
 	for i := 0; i < 3; i++ {
@@ -47,10 +40,6 @@ func TestModuleAndScheduledDriftCheck(t *testing.T) {
 		t.Cleanup(func() { _ = sim.Close() })
 		dps = append(dps, sim)
 		hosts = append(hosts, fmt.Sprintf("%q", sim.Addr.String()))
-	}
-	h, err := tfrun.New(ctx, t.TempDir(), root, cli)
-	if err != nil {
-		t.Fatal(err)
 	}
 	config := tfrun.ProviderBlock(dps[0].Addr.Port, "svc", "module-Passw0rd") + fmt.Sprintf(`
 module "dp_request_filtering" {
@@ -91,7 +80,7 @@ output "rules" {
 	report := func() (string, int) {
 		cmd := exec.CommandContext(ctx, filepath.Join(root, "examples", "pipelines", "drift-report.sh"))
 		cmd.Dir = tf.WorkingDir()
-		cmd.Env = append(os.Environ(), "TERRAFORM="+cli, "TF_CLI_CONFIG_FILE="+h.CLIConfig, "TF_CLI_ARGS=-no-color")
+		cmd.Env = append(os.Environ(), "TERRAFORM="+h.CLI, "TF_CLI_CONFIG_FILE="+h.CLIConfig, "TF_CLI_ARGS=-no-color")
 		out, err := cmd.CombinedOutput()
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {

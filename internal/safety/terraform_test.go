@@ -3,7 +3,6 @@ package safety
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,27 +19,15 @@ import (
 // Every change lands, the outside writer's too, and every run's next plan
 // is empty.
 func TestConcurrentTerraformApplies(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" || os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
-	}
 	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	h := tfrun.ForTest(ctx, t)
 	const (
 		rounds    = 5
 		processes = 3
 		resources = 12
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	wd, _ := os.Getwd()
-	root, err := tfrun.ModuleRoot(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := tfrun.New(ctx, t.TempDir(), root, cli)
-	if err != nil {
-		t.Fatal(err)
-	}
 	outsideExts := []string{".licx", ".resx", ".resources"}
 	var expectedUpdates, found, emptyPlans int
 	for round := 0; round < rounds; round++ {
@@ -54,6 +41,7 @@ func TestConcurrentTerraformApplies(t *testing.T) {
 				exts[i] = fmt.Sprintf(".w%dr%d", p, i)
 			}
 			config := tfrun.ProviderBlock(r.sim.Addr.Port, "u", "safety-Passw0rd") + tfrun.Extensions("e", "", exts...)
+			var err error
 			if tfs[p], err = h.Workspace(fmt.Sprintf("round%d-run%d", round, p), config, nil); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
@@ -22,6 +23,7 @@ const Source = "dp-tools/iis"
 // Harness holds a built provider and the CLI configuration that finds it.
 type Harness struct {
 	Root      string // scratch folder
+	Module    string // the provider's Go module, which was built
 	CLIConfig string // TF_CLI_CONFIG_FILE with dev_overrides
 	CLI       string // path of terraform or tofu
 	Env       map[string]string
@@ -44,7 +46,31 @@ func New(ctx context.Context, root, moduleDir, cli string) (*Harness, error) {
 	if err := os.WriteFile(cfg, []byte(rc), 0o644); err != nil {
 		return nil, err
 	}
-	return &Harness{Root: root, CLIConfig: cfg, CLI: cli, Env: map[string]string{}}, nil
+	return &Harness{Root: root, Module: moduleDir, CLIConfig: cfg, CLI: cli, Env: map[string]string{}}, nil
+}
+
+// ForTest is New for a test that runs the CLI TF_ACC_TERRAFORM_PATH names:
+// it skips the test unless TF_ACC is set too (make test sets both), and
+// builds the provider of the module the test runs in, in a temporary folder.
+func ForTest(ctx context.Context, t testing.TB) *Harness {
+	t.Helper()
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if cli == "" || os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := ModuleRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(ctx, t.TempDir(), module, cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // ModuleRoot finds the directory of go.mod above dir.
