@@ -7,7 +7,6 @@ package dpsim
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -321,10 +320,4 @@ func (h *Host) removeMatching(dir, prefix, suffix string, keep int) {
 // its default, CompressionLevel.Optimal, which is zlib's level 6 (dotnet/
 // corefx#5458). A better level here would flatter the bytes `make bench`
 // reports.
-func gzipAsHost(b []byte) []byte {
-	var out bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&out, 6)
-	_, _ = w.Write(b)
-	_ = w.Close()
-	return out.Bytes()
-}
+func gzipAsHost(b []byte) []byte { return remotefile.GzipLevel(b, 6) }

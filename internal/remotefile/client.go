@@ -1,15 +1,12 @@
 package remotefile
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -204,35 +201,5 @@ func hash(b []byte) string {
 // Hash returns the hex SHA-256 the scripts use.
 func Hash(b []byte) string { return hash(b) }
 
-func gzipBytes(b []byte) []byte {
-	var out bytes.Buffer
-	// The best level: the file is small and this side's CPU is cheap. The
-	// host's .NET GZipStream compresses at zlib's default level 6.
-	w, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
-	_, _ = w.Write(b)
-	_ = w.Close()
-	return out.Bytes()
-}
-
-// gunzip decompresses a payload, refusing more than maxFile bytes: an
-// applicationHost.config is megabytes at most.
-func gunzip(b []byte) ([]byte, error) {
-	r, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	out, err := io.ReadAll(io.LimitReader(r, maxFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(out) > maxFile {
-		return nil, fmt.Errorf("more than %d bytes", maxFile)
-	}
-	return out, nil
-}
-
 // maxFile bounds what the provider accepts as one file.
 const maxFile = 256 << 20
-
-// Gunzip decompresses a payload.
-func Gunzip(b []byte) ([]byte, error) { return gunzip(b) }
