@@ -98,7 +98,7 @@ func (c *Client) receive(wc *winrm.Client, st *runState, shellID, cmdID string) 
 		if err != nil {
 			return output(0), st.failureOr(c.errs.libraryErr("receive output", st.ctx, err))
 		}
-		done, code, err := winrm.ParseSlurpOutputErrResponse(body, &stdout, &stderr)
+		done, code, err := receiveStreams(body, &stdout, &stderr)
 		if err != nil {
 			return output(0), c.errs.libraryErr("receive output", st.ctx, err)
 		}

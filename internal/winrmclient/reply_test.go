@@ -77,6 +77,7 @@ func FuzzAcceptedRepliesNeverPanicTheLibrary(f *testing.F) {
 		_, _ = winrm.ParseExecuteCommandResponse(s)
 		var out, errOut bytes.Buffer
 		_, _, _ = winrm.ParseSlurpOutputErrResponse(s, &out, &errOut)
+		_, _, _ = receiveStreams(s, &out, &errOut)
 	})
 }
 
@@ -102,5 +103,48 @@ func TestWithoutLocale(t *testing.T) {
 	want := `<env:Envelope><env:Header><a:MessageID>uuid:1</a:MessageID><a:Action>Send</a:Action></env:Header>` + body
 	if got := withoutLocale(in); got != want {
 		t.Errorf("withoutLocale:\n got %.200s\nwant %.200s", got, want)
+	}
+}
+
+// TestReceiveStreamsMatchesLibrary: receiveStreams answers what the
+// library's ParseSlurpOutputErrResponse answers, on every shape of Receive
+// reply the client meets, and refuses what the library would silently drop.
+func TestReceiveStreamsMatchesLibrary(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 2000)
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"running, no output", receiveEnvelope(nil, nil, false, 0)},
+		{"running, output", receiveEnvelope([]string{"part one "}, nil, false, 0)},
+		{"done, exit 0", receiveEnvelope([]string{"out"}, nil, true, 0)},
+		{"done, exit 3, stderr", receiveEnvelope([]string{"a", "b"}, []string{"err1", "err2"}, true, 3)},
+		{"stderr only", receiveEnvelope(nil, []string{"boom"}, true, 1)},
+		{"a large stream", receiveEnvelope([]string{big}, nil, true, 0)},
+		{"an empty stream", envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C"></rsp:Stream>`+
+			`<rsp:Stream Name="stdout" CommandId="C" End="true"/><rsp:CommandState CommandId="C" State="`+stateDone+`"><rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>`)},
+		{"a stream of another name", envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:Stream Name="pr" CommandId="C">eA==</rsp:Stream>`+
+			`<rsp:Stream Name="stdout" CommandId="C">eQ==</rsp:Stream></rsp:ReceiveResponse>`)},
+		{"done without an exit code", envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:CommandState CommandId="C" State="`+stateDone+`"/></rsp:ReceiveResponse>`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var libOut, libErr, out, errOut bytes.Buffer
+			libDone, libCode, libE := winrm.ParseSlurpOutputErrResponse(tc.body, &libOut, &libErr)
+			done, code, err := receiveStreams(tc.body, &out, &errOut)
+			if err != nil || libE != nil {
+				t.Fatalf("errors: ours %v, library's %v", err, libE)
+			}
+			if done != libDone || code != libCode || !bytes.Equal(out.Bytes(), libOut.Bytes()) || !bytes.Equal(errOut.Bytes(), libErr.Bytes()) {
+				t.Fatalf("ours: done %v, code %d, stdout %q, stderr %q\nlibrary: done %v, code %d, stdout %q, stderr %q",
+					done, code, snippet(out.Bytes()), snippet(errOut.Bytes()), libDone, libCode, snippet(libOut.Bytes()), snippet(libErr.Bytes()))
+			}
+		})
+	}
+	// The library drops a stream it cannot decode: the output would be cut
+	// without a word. This is an error, naming the stream.
+	bad := envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C">not*base64</rsp:Stream></rsp:ReceiveResponse>`)
+	var out, errOut bytes.Buffer
+	if _, _, err := receiveStreams(bad, &out, &errOut); err == nil || !strings.Contains(err.Error(), "stdout stream") {
+		t.Fatalf("bad base64: error %v, want one naming the stdout stream", err)
 	}
 }
