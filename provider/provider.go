@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -62,6 +63,7 @@ type Model struct {
 	Timeout          types.String `tfsdk:"timeout"`
 	ConfigPath       types.String `tfsdk:"config_path"`
 	Backups          types.Int64  `tfsdk:"backups"`
+	PrefetchHosts    types.List   `tfsdk:"prefetch_hosts"`
 }
 
 func (p *IISProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -166,6 +168,18 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Optional:            true,
 				MarkdownDescription: "How many backups of applicationHost.config to keep beside it (`applicationHost.config.tf-backup-<UTC time>`); each write makes one. Default `5`. Environment: `IIS_BACKUPS`.",
 			},
+			"prefetch_hosts": schema.ListAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "For a fleet: the hosts (`name` or `name:port`, spelled as in the resources' `host`) whose applicationHost.config " +
+					"the provider reads all at once, " + strconv.Itoa(hostconfig.PrefetchLimit) + " at a time, as soon as a refresh begins. " +
+					"Without it each host is read when Terraform reaches its first resource, 10 resources at a time by default, so a plan waits for " +
+					"the hosts one group after another; with it, for about the slowest one. Set it to the list the resources' `host` arguments " +
+					"come from, e.g. `prefetch_hosts = var.distribution_points`. Reads only, one command per host per run as without it; a run that " +
+					"refreshes nothing (an apply of a saved plan) reads nothing ahead, and a host that fails here is read again, and reported, " +
+					"by the resources on it. Environment: `IIS_PREFETCH_HOSTS` (comma-separated).",
+				Validators: []validator.List{listvalidator.ValueStringsAre(resources.HostValidator())},
+			},
 		},
 	}
 }
@@ -209,7 +223,10 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		opts, gzip = hostconfig.Options{}, false
 		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: no read cache, group commit, shell reuse or compression")
 	}
-	data := &resources.ProviderData{Pool: s.pool(opts, gzip), DefaultHost: s.host}
+	if s.naive && len(s.prefetch) > 0 {
+		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: prefetch_hosts is ignored, as there is no cache to read into")
+	}
+	data := &resources.ProviderData{Pool: s.pool(opts, gzip), DefaultHost: s.host, PrefetchHosts: s.prefetch}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -222,10 +239,53 @@ type settings struct {
 	port, backups                                                     int
 	https, insecure, allowUnencrypted                                 bool
 	timeout                                                           time.Duration
+	prefetch                                                          []string // hosts to read ahead
 	unknown                                                           []string // arguments not known until apply
 }
 
 type lookupEnv func(string) (string, bool)
+
+// hostList is prefetch_hosts, or else the comma-separated environment
+// value (checked here, as the schema checks the attribute). Unknown hosts
+// (not known until apply) are left out: reading ahead is an optimisation,
+// and the plan reads them when it reaches them.
+func hostList(v types.List, envValue string, envSet bool, d *diag.Diagnostics) []string {
+	var raw []string
+	switch {
+	case v.IsUnknown():
+		return nil
+	case v.IsNull():
+		if !envSet {
+			return nil
+		}
+		for _, h := range strings.Split(envValue, ",") {
+			if strings.TrimSpace(h) == "" {
+				continue
+			}
+			var resp validator.StringResponse
+			resources.HostValidator().ValidateString(context.Background(), validator.StringRequest{
+				Path: path.Root("prefetch_hosts"), ConfigValue: types.StringValue(strings.TrimSpace(h)),
+			}, &resp)
+			for _, e := range resp.Diagnostics.Errors() {
+				d.AddAttributeError(path.Root("prefetch_hosts"), "Invalid IIS_PREFETCH_HOSTS", e.Detail())
+			}
+			raw = append(raw, h)
+		}
+	default:
+		for _, e := range v.Elements() {
+			if h, ok := e.(types.String); ok && !h.IsNull() && !h.IsUnknown() {
+				raw = append(raw, h.ValueString())
+			}
+		}
+	}
+	var out []string
+	for _, h := range raw {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
 
 // resolve applies environment fallbacks and defaults, and checks each value,
 // attaching problems to the attribute they come from.
@@ -307,6 +367,8 @@ func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
 	}
 	s.port = integer("port", m.Port, "IIS_PORT", defPort)
 	s.backups = integer("backups", m.Backups, "IIS_BACKUPS", 5)
+	envHosts, envSet := env("IIS_PREFETCH_HOSTS")
+	s.prefetch = hostList(m.PrefetchHosts, envHosts, envSet && strings.TrimSpace(envHosts) != "", &d)
 
 	switch s.auth {
 	case "ntlm", "basic", "kerberos", "certificate":

@@ -189,3 +189,63 @@ func TestAccProvider_backups(t *testing.T) {
 		},
 	})
 }
+
+// TestAccFleetPrefetch: with prefetch_hosts, a refresh reads every listed
+// host once, a host without resources too (what the reading ahead costs),
+// and a listed host that is down does not fail the plan: no resource
+// needs it.
+func TestAccFleetPrefetch(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("needs several DPs: simulator only")
+	}
+	a := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
+	b := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
+	idle := acctest.NewSimTarget(t, testfixtures.ASPNET, nil) // listed, manages nothing
+	down := "127.0.0.1:1"                                     // nothing listens on port 1
+	provider := strings.Replace(a.ProviderBlock(), "provider \"iis\" {", fmt.Sprintf("provider \"iis\" {\n  prefetch_hosts = [%q, %q, %q, %q]", a.HostPort(), b.HostPort(), idle.HostPort(), down), 1)
+	config := provider + fmt.Sprintf(`
+resource "iis_request_filtering_extension" "fleet" {
+  for_each  = toset([for p in setproduct([%q, %q], [".config", ".mdb"]) : join("/", p)])
+  host      = split("/", each.key)[0]
+  extension = split("/", each.key)[1]
+  allowed   = true
+}
+`, a.HostPort(), b.HostPort())
+	sims := []*acctest.SimTarget{a, b, idle}
+	var before [3]int64
+	count := func() [3]int64 {
+		var c [3]int64
+		for i, s := range sims {
+			c[i] = s.Sim.Stats().CommandsStarted
+		}
+		return c
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// The plan of this step refreshes the four resources.
+				PreConfig: func() { before = count() },
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectEmptyPlan(),
+						acctest.Check(func() error {
+							now := count()
+							for i, s := range sims {
+								if n := now[i] - before[i]; n != 1 {
+									return fmt.Errorf("%s served %d commands in the refresh; want 1", s.HostPort(), n)
+								}
+							}
+							return nil
+						}),
+					},
+				},
+			},
+			// Destroyed here: the test framework's own destroy cannot shim
+			// for_each instances.
+			{Config: provider},
+		},
+	})
+}

@@ -6,9 +6,12 @@ package resources
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
@@ -18,6 +21,39 @@ import (
 type ProviderData struct {
 	Pool        *hostconfig.Pool
 	DefaultHost string
+	// PrefetchHosts (the provider's prefetch_hosts) are read all at once
+	// when the first read of the process begins; see Reading.
+	PrefetchHosts []string
+	prefetch      sync.Once
+}
+
+// Reading is called by every resource and data source Read before it reads
+// its host. The first call of the process starts reading PrefetchHosts in
+// the background, PrefetchLimit at a time, so that the resources on them
+// find the file in the cache instead of reading hosts one by one as
+// Terraform reaches them (10 at a time by default). A Read means a refresh,
+// which reads every host; an apply walk creates and updates without
+// reading, so it starts no prefetch.
+//
+// The reads outlive the Read that started them (its context without its
+// cancellation, for the log fields); each is bounded by the transport's
+// timeout. Failures are logged: the resources on a failed host read it
+// again, with retries, and report the error against themselves.
+func (pd *ProviderData) Reading(ctx context.Context) {
+	if len(pd.PrefetchHosts) == 0 {
+		return
+	}
+	pd.prefetch.Do(func() {
+		ctx := tflog.SetField(context.WithoutCancel(ctx), "prefetch_hosts", len(pd.PrefetchHosts))
+		go func() {
+			start := time.Now()
+			failed := pd.Pool.Prefetch(ctx, pd.PrefetchHosts)
+			for h, err := range failed {
+				tflog.Warn(ctx, "Prefetch of a host failed; the resources on it will read it again and report the error", map[string]any{"host": h, "error": err.Error()})
+			}
+			tflog.Debug(ctx, "Prefetch finished", map[string]any{"failed": len(failed), "duration_ms": time.Since(start).Milliseconds()})
+		}()
+	})
 }
 
 // configure extracts ProviderData in a resource's Configure.
@@ -64,6 +100,7 @@ func (pd *ProviderData) edit(ctx context.Context, host types.String, action stri
 // doc returns the file on a resource's host as this run last read it, with
 // failures reported like edit's.
 func (pd *ProviderData) doc(ctx context.Context, host types.String, what func(hostName string) string, diags *diag.Diagnostics) (*apphost.Doc, *hostconfig.Store, string, bool) {
+	pd.Reading(ctx)
 	store, name, err := pd.store(host)
 	if err != nil {
 		diags.AddError("Cannot reach the distribution point", err.Error())

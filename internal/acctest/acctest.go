@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
@@ -240,11 +241,17 @@ func Phrases(texts ...string) *regexp.Regexp {
 	return regexp.MustCompile(`(?s)` + strings.Join(res, `.*`))
 }
 
-// Check is a state check that asserts something outside the state (the
-// file on a DP). Unlike a legacy Check function it works with for_each.
+// Check is a state check, or a plan check, that asserts something outside
+// the state (the file on a DP, what a DP served). Unlike a legacy Check
+// function it works with for_each.
 type Check func() error
 
 // CheckState implements statecheck.StateCheck.
 func (c Check) CheckState(_ context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = c()
+}
+
+// CheckPlan implements plancheck.PlanCheck.
+func (c Check) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 	resp.Error = c()
 }

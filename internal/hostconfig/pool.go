@@ -1,6 +1,7 @@
 package hostconfig
 
 import (
+	"context"
 	"strings"
 	"sync"
 
@@ -57,4 +58,47 @@ func (p *Pool) Store(host string) (*Store, error) {
 	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups, Gzip: p.gzip}, host, p.path, p.opts)
 	p.stores[key] = s
 	return s, nil
+}
+
+// PrefetchLimit bounds how many hosts Prefetch reads at once: enough that a
+// fleet's reads overlap (each one waits mostly on the host starting
+// powershell.exe), few enough that one runner's connections and handshakes
+// stay modest.
+const PrefetchLimit = 32
+
+// Prefetch reads the file of every host into its Store's cache, at most
+// PrefetchLimit at a time, and returns when all have finished. With the
+// cache off it does nothing: the reads would be thrown away. A host that
+// fails gets its error in the map; nothing is retried here, because a
+// resource on that host reads it again, with retries, and reports the
+// failure where the user can see which resource it stops.
+func (p *Pool) Prefetch(ctx context.Context, hosts []string) map[string]error {
+	if !p.opts.Cache {
+		return nil
+	}
+	var (
+		mu     sync.Mutex
+		failed = map[string]error{}
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, PrefetchLimit)
+	)
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			s, err := p.Store(h)
+			if err == nil {
+				err = s.prefetch(ctx)
+			}
+			if err != nil {
+				mu.Lock()
+				failed[h] = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
 }

@@ -1,10 +1,16 @@
 package hostconfig
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
+	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
 )
 
 // TestPoolStorePerHost: spellings of one host share a Store; other hosts
@@ -33,6 +39,84 @@ func TestPoolStorePerHost(t *testing.T) {
 			c, _ := p.Store(tc.distinct[1])
 			if a != b || a == c || dials != 2 {
 				t.Fatalf("stores %p %p %p after %d dials: want %q and %q shared, %q apart", a, b, c, dials, tc.same[0], tc.same[1], tc.distinct[1])
+			}
+		})
+	}
+}
+
+// TestPoolPrefetch: each listed host is read once, the reads overlap, and
+// the resources' reads that follow are answered from the cache. A host that
+// fails is reported, not retried (its resources retry and report it); in the
+// naive mode nothing is read ahead.
+func TestPoolPrefetch(t *testing.T) {
+	hosts := []string{"dp01", "dp02", "dp03", "dead"}
+	for _, tc := range []struct {
+		name      string
+		opts      Options
+		wantReads int // by Prefetch, on each live host
+	}{
+		{"optimized", Optimized(), 1},
+		{"naive", Options{}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu      sync.Mutex
+				runners = map[string]*simRunner{}
+				live    atomic.Int32 // reads in progress
+				peak    atomic.Int32
+			)
+			release := make(chan struct{})
+			dial := func(h string) (remotefile.Runner, error) {
+				_, r, _ := setupWith(t, testfixtures.ASPNET, tc.opts)
+				r.before = func(string, int) error {
+					peak.Store(max(peak.Load(), live.Add(1)))
+					<-release // hold every read until all have started
+					live.Add(-1)
+					if h == "dead" {
+						return errors.New("connection refused")
+					}
+					return nil
+				}
+				mu.Lock()
+				runners[h] = r
+				mu.Unlock()
+				return r, nil
+			}
+			p := NewPool(dial, winPath, 2, tc.opts, tc.opts.Cache, nil)
+			done := make(chan map[string]error)
+			go func() { done <- p.Prefetch(context.Background(), hosts) }()
+			if tc.wantReads > 0 {
+				for peak.Load() < int32(len(hosts)) {
+					time.Sleep(time.Millisecond) // until all four reads are in flight at once
+				}
+			}
+			close(release)
+			failed := <-done
+			if tc.wantReads == 0 {
+				if len(failed) != 0 || len(runners) != 0 {
+					t.Fatalf("naive mode: %d hosts dialled, failures %v; want nothing done", len(runners), failed)
+				}
+				return
+			}
+			if len(failed) != 1 || failed["dead"] == nil || !strings.Contains(failed["dead"].Error(), "connection refused") {
+				t.Fatalf("failures %v; want dead's alone", failed)
+			}
+			for _, h := range hosts {
+				s, _ := p.Store(h)
+				if st := s.Stats(); st.Reads != 1 || st.ReadRetries != 0 {
+					t.Errorf("%s: %d reads, %d retries by Prefetch; want 1 read, no retry", h, st.Reads, st.ReadRetries)
+				}
+				if h == "dead" {
+					continue
+				}
+				for range 5 { // the resources on the host
+					if _, err := s.Read(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if st := s.Stats(); st.Reads != 1 || st.CacheHits != 5 {
+					t.Errorf("%s: %d reads and %d cache hits after 5 resource reads; want 1 and 5", h, st.Reads, st.CacheHits)
+				}
 			}
 		})
 	}

@@ -144,7 +144,12 @@ func (s *Store) current(ctx context.Context, fresh, settled bool) (snapshot, err
 		s.count(func(st *Stats) { st.CacheHits++ })
 		return s.cache, nil
 	}
-	f, err := s.fetch(ctx, settled)
+	return s.loadLocked(s.fetch(ctx, settled))
+}
+
+// loadLocked parses a file just read and keeps it as the cached copy when
+// the cache is on. readMu is held.
+func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
@@ -157,6 +162,19 @@ func (s *Store) current(ctx context.Context, fresh, settled bool) (snapshot, err
 		s.cache = snap
 	}
 	return snap, nil
+}
+
+// prefetch fills the cache with one read attempt, unless a copy is there:
+// a refresh that is about to need the file starts its read early.
+func (s *Store) prefetch(ctx context.Context) error {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if s.cache.doc != nil {
+		return nil
+	}
+	s.count(func(st *Stats) { st.Reads++ })
+	_, err := s.loadLocked(s.files.Read(ctx, s.path))
+	return err
 }
 
 // remember records a file this process wrote as the current copy.

@@ -11,20 +11,26 @@ terraform {
   }
 }
 
-provider "iis" {
-  # Each resource names its DP; the provider's host is only a default.
-  host = "dp01.corp.example"
-}
-
-module "dp_request_filtering" {
-  source = "../.."
-
+locals {
   distribution_points = [
     "dp01.corp.example",
     "dp02.corp.example",
     "dp03.corp.example:5986",
   ]
-  extensions = [".config", ".mdb"]
+}
+
+provider "iis" {
+  # Each resource names its DP; the provider's host is only a default.
+  host = "dp01.corp.example"
+  # A refresh reads all the DPs at once instead of as Terraform reaches them.
+  prefetch_hosts = local.distribution_points
+}
+
+module "dp_request_filtering" {
+  source = "../.."
+
+  distribution_points = local.distribution_points
+  extensions          = [".config", ".mdb"]
 }
 
 output "rules" {
