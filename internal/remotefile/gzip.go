@@ -61,18 +61,27 @@ func gunzip(b []byte) ([]byte, error) {
 	// hint that lets the output be allocated once instead of grown ten
 	// times. It is only a hint, bounded so that a garbled trailer cannot
 	// ask for much; the limit below is what is enforced.
-	var out bytes.Buffer
+	hint := 0
 	if len(b) >= 4 {
-		hint := min(int(binary.LittleEndian.Uint32(b[len(b)-4:])), 64*len(b), maxFile)
-		out.Grow(hint + bytes.MinRead)
+		hint = min(int(binary.LittleEndian.Uint32(b[len(b)-4:])), 64*len(b), maxFile)
 	}
-	if _, err := out.ReadFrom(io.LimitReader(r, maxFile+1)); err != nil {
+	out, err := readSized(io.LimitReader(r, maxFile+1), hint)
+	if err != nil {
 		return nil, err
 	}
-	if out.Len() > maxFile {
+	if len(out) > maxFile {
 		return nil, fmt.Errorf("more than %d bytes", maxFile)
 	}
-	return out.Bytes(), nil
+	return out, nil
+}
+
+// readSized reads r to its end into a buffer allocated for hint bytes, so
+// that when the hint is right there is one allocation.
+func readSized(r io.Reader, hint int) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(hint + bytes.MinRead) // ReadFrom wants MinRead free before each read, the last one too
+	_, err := out.ReadFrom(r)
+	return out.Bytes(), err
 }
 
 // Gunzip decompresses a payload.
