@@ -29,8 +29,8 @@ type ProviderData struct {
 
 // Reading is called by every resource and data source Read before it reads
 // its host. The first call of the process starts reading PrefetchHosts in
-// the background, PrefetchLimit at a time, so that the resources on them
-// find the file in the cache instead of reading hosts one by one as
+// the background, hostconfig.PrefetchLimit at a time, so that the resources
+// on them find the file in the cache instead of reading hosts one by one as
 // Terraform reaches them (10 at a time by default). A Read means a refresh,
 // which reads every host; an apply walk creates and updates without
 // reading, so it starts no prefetch.
