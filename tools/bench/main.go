@@ -206,7 +206,7 @@ func run(o options) error {
 		planPar = fmt.Sprintf("-parallelism=%d", o.planParallelism)
 	}
 	fmt.Printf("bench: %s, a copy of %s (%d bytes) per DP, %d resources per DP, %v per HTTP exchange;\n"+
-		"apply with -parallelism = resources (at most 256), plans with %s (the median of %d runs);\n"+
+		"apply with -parallelism = resources (at most 256), plans with %s (the median of %d runs, the modes taking turns);\n"+
 		"prefetch_hosts lists every DP, except in \"plan, no prefetch\"\n\n", filepath.Base(cli), filepath.Base(fixture), len(src), perDP, delay, planPar, o.runs)
 	var failures []string
 	for _, s := range strings.Split(dpList, ",") {
@@ -214,16 +214,9 @@ func run(o options) error {
 		if err != nil || n < 1 {
 			return fmt.Errorf("-dps: %q is not a number of DPs", s)
 		}
-		var all []result
-		for _, mode := range strings.Split(o.modes, ",") {
-			if mode != "optimized" && mode != "naive" {
-				return fmt.Errorf("-modes: %q is neither optimized nor naive", mode)
-			}
-			rs, err := runMode(ctx, h, scratch, src, n, o, mode)
-			if err != nil {
-				return fmt.Errorf("%d DPs, %s: %w", n, mode, err)
-			}
-			all = append(all, rs...)
+		all, err := benchN(ctx, h, scratch, src, n, o)
+		if err != nil {
+			return err
 		}
 		printTable(n, all)
 		failures = append(failures, targets(n, len(src), all)...)
@@ -239,134 +232,192 @@ func run(o options) error {
 	return nil
 }
 
-func runMode(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, n int, o options, mode string) ([]result, error) {
-	perDP := o.perDP
+// fleet is one mode's N simulated DPs and its Terraform workspace.
+type fleet struct {
+	mode  string
+	n     int
+	dir   string
+	dps   []dp
+	hosts []string          // every DP, for prefetch_hosts
+	env   map[string]string // the mode's environment
+	tf    *tfexec.Terraform
+}
+
+// newFleet starts a mode's DPs and writes its configuration; close stops
+// the DPs.
+func newFleet(h *tfrun.Harness, scratch string, src []byte, n int, o options, mode string) (f *fleet, closeAll func(), err error) {
 	dir, err := os.MkdirTemp(scratch, fmt.Sprintf("%d-%s-", n, mode))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dps := make([]dp, n)
-	for i := range dps {
+	f = &fleet{mode: mode, n: n, dir: dir, dps: make([]dp, n), env: map[string]string{}}
+	closeAll = func() {
+		for _, d := range f.dps {
+			if d.sim != nil {
+				d.sim.Close()
+			}
+		}
+	}
+	for i := range f.dps {
 		file := filepath.Join(dir, fmt.Sprintf("dp%02d", i), "applicationHost.config")
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return nil, err
+			return nil, closeAll, err
 		}
 		if err := os.WriteFile(file, src, 0o644); err != nil {
-			return nil, err
+			return nil, closeAll, err
 		}
 		m := &meter{delay: o.delay}
 		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "bench", Password: "bench-Passw0rd", Wrap: m.wrap})
 		if err != nil {
-			return nil, err
+			return nil, closeAll, err
 		}
-		defer sim.Close()
-		dps[i] = dp{sim: sim, meter: m}
+		f.dps[i] = dp{sim: sim, meter: m}
+		// Every DP is listed for reading ahead, as the module's README
+		// advises for a fleet (prefetch_hosts; here through its environment
+		// variable, so that one phase can leave it out). The naive mode
+		// ignores it.
+		f.hosts = append(f.hosts, sim.Addr.String())
 	}
 	var config strings.Builder
-	config.WriteString(tfrun.ProviderBlock(dps[0].sim.Addr.Port, "bench", "bench-Passw0rd"))
-	exts := make([]string, perDP)
+	config.WriteString(tfrun.ProviderBlock(f.dps[0].sim.Addr.Port, "bench", "bench-Passw0rd"))
+	exts := make([]string, o.perDP)
 	for i := range exts {
 		exts[i] = fmt.Sprintf(".bench%d", i)
 	}
-	for i, d := range dps {
+	for i, d := range f.dps {
 		config.WriteString(tfrun.Extensions(fmt.Sprintf("dp%02d_", i), d.sim.Addr.String(), exts...))
 	}
-	// Every DP is listed for reading ahead, as the module's README advises
-	// for a fleet (prefetch_hosts; here through its environment variable,
-	// so that one phase can leave it out). The naive mode ignores it.
-	hosts := make([]string, len(dps))
-	for i, d := range dps {
-		hosts[i] = d.sim.Addr.String()
-	}
-	env := map[string]string{}
 	if mode == "naive" {
-		env["IIS_OPTIMIZATIONS"] = "off"
+		f.env["IIS_OPTIMIZATIONS"] = "off"
 	}
-	tf, err := h.Workspace(filepath.Base(dir), config.String(), env)
-	if err != nil {
-		return nil, err
+	if f.tf, err = h.Workspace(filepath.Base(dir), config.String(), f.env); err != nil {
+		return nil, closeAll, err
 	}
-	phase := func(name string, prefetch bool, f func(tf *tfexec.Terraform) error) (result, error) {
-		stats, _ := os.MkdirTemp(dir, "rss-")
-		e := map[string]string{"IIS_BENCH_STATS": stats}
-		if prefetch {
-			e["IIS_PREFETCH_HOSTS"] = strings.Join(hosts, ",")
-		}
-		if o.cpuProfiles != "" {
-			e["IIS_BENCH_CPUPROFILE"] = "1"
-		}
-		for k, v := range env {
-			e[k] = v
-		}
-		if err := tf.SetEnv(withCLI(h, e)); err != nil {
-			return result{}, err
-		}
-		before, cpuBefore := sum(dps), readCPU()
-		start := time.Now()
-		if err := f(tf); err != nil {
-			return result{}, fmt.Errorf("%s: %w", name, err)
-		}
-		wall := time.Since(start)
-		if err := keepProfiles(o.cpuProfiles, stats, fmt.Sprintf("%d-%s-%s", n, mode, strings.NewReplacer(" ", "-", ",", "").Replace(name))); err != nil {
-			return result{}, err
-		}
-		rss, providerCPU := providerStats(stats)
-		cpu := readCPU().minus(cpuBefore)
-		cpu.provider = providerCPU
-		return result{phase: name, mode: mode, wall: wall, per: sum(dps).minus(before), n: n, rssKiB: rss, cpu: cpu}, nil
-	}
-	plan := func(tf *tfexec.Terraform) error {
-		if changes, err := tf.Plan(ctx, o.planOptions()...); err != nil || changes {
+	return f, closeAll, nil
+}
+
+// phase is one thing the bench times: a Terraform command on a fleet.
+type phase struct {
+	name       string
+	noPrefetch bool // run without prefetch_hosts (the optimized mode only)
+	run        func(ctx context.Context, f *fleet) error
+}
+
+// phases are the apply, then the plans. The apply runs once; the plans
+// leave the DPs as they were, so they repeat (-runs).
+func phases(o options) []phase {
+	plan := func(ctx context.Context, f *fleet) error {
+		if changes, err := f.tf.Plan(ctx, o.planOptions()...); err != nil || changes {
 			return fmt.Errorf("plan after apply: changes %v, %v", changes, err)
 		}
 		return nil
 	}
-	var rs []result
-	for _, p := range []struct {
-		name       string
-		noPrefetch bool // run without prefetch_hosts (the optimized mode only)
-		f          func(tf *tfexec.Terraform) error
-	}{ // plans repeat (-runs); the apply runs once
+	return []phase{
 		// A fleet apply runs with -parallelism at the number of resources, as
 		// the module's README advises: the provider serialises and batches
 		// the writes to each host, so the DPs see no more than at 10, and the
 		// resources of one host arrive together (Terraform's default of 10
 		// spread over many hosts sends a host its resources one by one).
-		{"apply", false, func(tf *tfexec.Terraform) error { return tf.Apply(ctx, tfexec.Parallelism(min(n*perDP, 256))) }},
+		{"apply", false, func(ctx context.Context, f *fleet) error {
+			return f.tf.Apply(ctx, tfexec.Parallelism(min(f.n*o.perDP, 256)))
+		}},
 		{"plan", false, plan},
 		// What prefetch_hosts is worth: the same plan without it.
 		{"plan, no prefetch", true, plan},
-		{"drift plan", false, func(tf *tfexec.Terraform) error {
-			for _, d := range dps { // a hand edit on every DP
+		{"drift plan", false, func(ctx context.Context, f *fleet) error {
+			for _, d := range f.dps { // a hand edit on every DP
 				b, _ := os.ReadFile(d.sim.Host.ConfigFile())
 				b = bytes.Replace(b, []byte(`<add fileExtension=".bench0" allowed="true" />`), []byte(`<add fileExtension=".bench0" allowed="false" />`), 1)
 				if err := os.WriteFile(d.sim.Host.ConfigFile(), b, 0o644); err != nil {
 					return err
 				}
 			}
-			if changes, err := tf.Plan(ctx, o.planOptions()...); err != nil || !changes {
+			if changes, err := f.tf.Plan(ctx, o.planOptions()...); err != nil || !changes {
 				return fmt.Errorf("drift plan: changes %v, %v", changes, err)
 			}
 			return nil
 		}},
-	} {
+	}
+}
+
+// measure runs one phase on a fleet and returns its figures.
+func (f *fleet) measure(ctx context.Context, h *tfrun.Harness, o options, p phase) (result, error) {
+	stats, _ := os.MkdirTemp(f.dir, "rss-")
+	e := map[string]string{"IIS_BENCH_STATS": stats}
+	if !p.noPrefetch {
+		e["IIS_PREFETCH_HOSTS"] = strings.Join(f.hosts, ",")
+	}
+	if o.cpuProfiles != "" {
+		e["IIS_BENCH_CPUPROFILE"] = "1"
+	}
+	for k, v := range f.env {
+		e[k] = v
+	}
+	if err := f.tf.SetEnv(withCLI(h, e)); err != nil {
+		return result{}, err
+	}
+	before, cpuBefore := sum(f.dps), readCPU()
+	start := time.Now()
+	if err := p.run(ctx, f); err != nil {
+		return result{}, fmt.Errorf("%s: %w", p.name, err)
+	}
+	wall := time.Since(start)
+	if err := keepProfiles(o.cpuProfiles, stats, fmt.Sprintf("%d-%s-%s", f.n, f.mode, strings.NewReplacer(" ", "-", ",", "").Replace(p.name))); err != nil {
+		return result{}, err
+	}
+	rss, providerCPU := providerStats(stats)
+	cpu := readCPU().minus(cpuBefore)
+	cpu.provider = providerCPU
+	return result{phase: p.name, mode: f.mode, wall: wall, per: sum(f.dps).minus(before), n: f.n, rssKiB: rss, cpu: cpu}, nil
+}
+
+// benchN runs the phases on N DPs in each mode.
+func benchN(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, n int, o options) ([]result, error) {
+	var fleets []*fleet
+	for _, mode := range strings.Split(o.modes, ",") {
+		if mode != "optimized" && mode != "naive" {
+			return nil, fmt.Errorf("-modes: %q is neither optimized nor naive", mode)
+		}
+		f, closeAll, err := newFleet(h, scratch, src, n, o, mode)
+		defer closeAll()
+		if err != nil {
+			return nil, fmt.Errorf("%d DPs, %s: %w", n, mode, err)
+		}
+		fleets = append(fleets, f)
+	}
+	return runFleets(ctx, h, o, fleets)
+}
+
+// runFleets times every phase on every mode's fleet. The modes take turns
+// run by run, so that a machine that slows down for a while (a shared VM
+// does) slows both modes' runs alike instead of one mode's all; each
+// phase reports the run of median wall time.
+func runFleets(ctx context.Context, h *tfrun.Harness, o options, fleets []*fleet) ([]result, error) {
+	var rs []result
+	for _, p := range phases(o) {
 		runs := o.runs
 		if p.name == "apply" {
 			runs = 1
 		}
-		if p.noPrefetch && mode == "naive" {
-			continue
-		}
-		var tries []result
+		tries := map[string][]result{}
 		for range max(runs, 1) {
-			r, err := phase(p.name, !p.noPrefetch, p.f)
-			if err != nil {
-				return nil, err
+			for _, f := range fleets {
+				if p.noPrefetch && f.mode == "naive" {
+					continue
+				}
+				r, err := f.measure(ctx, h, o, p)
+				if err != nil {
+					return nil, fmt.Errorf("%d DPs, %s: %w", f.n, f.mode, err)
+				}
+				tries[f.mode] = append(tries[f.mode], r)
 			}
-			tries = append(tries, r)
 		}
-		slices.SortFunc(tries, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
-		rs = append(rs, tries[len(tries)/2])
+		for _, f := range fleets {
+			if t := tries[f.mode]; len(t) > 0 {
+				slices.SortFunc(t, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
+				rs = append(rs, t[len(t)/2])
+			}
+		}
 	}
 	return rs, nil
 }
