@@ -57,8 +57,8 @@ func bench() int {
 	flag.IntVar(&o.planParallelism, "plan-parallelism", 0, "terraform plan -parallelism (0: Terraform's default of 10)")
 	// Plans leave the DPs as they were, so each runs that many times and
 	// the run of median wall time is reported: on a shared 2-core machine
-	// one run varies by a tenth.
-	flag.IntVar(&o.runs, "runs", 3, "runs of each plan phase; the median wall time is reported (an apply runs once)")
+	// one run varies by a tenth, and a slow spell by a quarter.
+	flag.IntVar(&o.runs, "runs", 5, "runs of each plan phase; the median wall time is reported (an apply runs once)")
 	flag.DurationVar(&o.delay, "delay", 20*time.Millisecond, "delay injected into every HTTP exchange")
 	flag.StringVar(&o.cli, "terraform", ".tools/bin/terraform", "Terraform (or OpenTofu) CLI")
 	flag.StringVar(&o.fixture, "fixture", "../shared/fixtures/applicationHost.aspnet-full.config", "applicationHost.config every DP serves a copy of")
