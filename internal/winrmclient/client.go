@@ -372,7 +372,7 @@ func (c *Client) takeShell(wc *winrm.Client, st *runState) (id string, reused bo
 // library's CreateShell so the shell id is known (the library keeps it
 // private) and the host is asked to expire the shell when idle.
 func (c *Client) createShell(wc *winrm.Client, st *runState) (string, error) {
-	id, err := c.requestID(wc, st, "create shell", "ShellId", winrm.NewOpenShellRequest(c.url, &wc.Parameters), winrm.ParseOpenShellResponse)
+	id, err := c.requestID(wc, st, "create shell", "ShellId", winrm.NewOpenShellRequest(c.url, &wc.Parameters), func(r *reply) string { return r.shellID })
 	if err != nil {
 		return "", err
 	}

@@ -33,23 +33,29 @@ func postMsg(wc *winrm.Client, msg *soap.SoapMessage) (string, error) {
 }
 
 // requestID sends a Create or a Command and returns the id its reply
-// carries (parse reads it; what names it for the error).
-func (c *Client) requestID(wc *winrm.Client, st *runState, op, what string, msg *soap.SoapMessage, parse func(string) (string, error)) (string, error) {
+// carries (pick reads it from the reply; what names it for the error).
+//
+// The reply is read with parseReply, which the transport already ran on
+// it, rather than the library's ParseOpenShellResponse and
+// ParseExecuteCommandResponse: they build an XPath tree of the reply, half
+// a millisecond each, and parseReply picks the same element (the first
+// match, as their queries do).
+func (c *Client) requestID(wc *winrm.Client, st *runState, op, what string, msg *soap.SoapMessage, pick func(*reply) string) (string, error) {
 	body, err := postMsg(wc, msg)
 	if err != nil {
 		return "", st.failureOr(c.errs.libraryErr(op, st.ctx, err))
 	}
-	id, err := parse(body)
-	if err != nil || id == "" {
+	rep, err := parseReply([]byte(body))
+	if err != nil || pick(rep) == "" {
 		return "", c.errs.new(KindProtocol, op, "the reply carries no "+what, "The host is not a conforming WinRM service", nil)
 	}
-	return id, nil
+	return pick(rep), nil
 }
 
 // startCommand sends Command and returns the command id.
 func (c *Client) startCommand(wc *winrm.Client, st *runState, shellID, cmdline string) (string, error) {
 	msg := winrm.NewExecuteCommandRequest(c.url, shellID, cmdline, nil, &wc.Parameters)
-	return c.requestID(wc, st, "start command", "CommandId", msg, winrm.ParseExecuteCommandResponse)
+	return c.requestID(wc, st, "start command", "CommandId", msg, func(r *reply) string { return r.commandID })
 }
 
 // sendInput sends stdin in chunks below the envelope size. End="true" rides

@@ -148,3 +148,37 @@ func TestReceiveStreamsMatchesLibrary(t *testing.T) {
 		t.Fatalf("bad base64: error %v, want one naming the stdout stream", err)
 	}
 }
+
+// TestReplyIDsMatchLibrary: the ids requestID picks from parseReply are the
+// ones the library's ParseOpenShellResponse and ParseExecuteCommandResponse
+// return (it reads them that way since it stopped calling those).
+func TestReplyIDsMatchLibrary(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		create     bool // a Create reply, else a Command reply
+	}{
+		{"create", createEnvelope("2D6534D0-6B12-40E3-B773-CBA26459CFA8"), true},
+		{"create, other selectors first", envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
+			`<x:ResourceCreated><a:ReferenceParameters><w:SelectorSet><w:Selector Name="Other">X</w:Selector>`+
+				`<w:Selector Name="ShellId">S-1</w:Selector><w:Selector Name="ShellId">S-2</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>`), true},
+		{"command", envelope(actionCommandResponse, "<rsp:CommandResponse><rsp:CommandId>C-1</rsp:CommandId></rsp:CommandResponse>"), false},
+		{"command, two ids", envelope(actionCommandResponse, "<rsp:CommandResponse><rsp:CommandId>C-1</rsp:CommandId><rsp:CommandId>C-2</rsp:CommandId></rsp:CommandResponse>"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := parseReply([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, lib, libErr := rep.commandID, "", error(nil)
+			if tc.create {
+				ours = rep.shellID
+				lib, libErr = winrm.ParseOpenShellResponse(tc.body)
+			} else {
+				lib, libErr = winrm.ParseExecuteCommandResponse(tc.body)
+			}
+			if libErr != nil || ours != lib || ours == "" {
+				t.Fatalf("ours %q, the library's %q (%v)", ours, lib, libErr)
+			}
+		})
+	}
+}
