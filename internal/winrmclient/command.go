@@ -3,6 +3,7 @@ package winrmclient
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
@@ -26,27 +27,27 @@ import (
 // MaxEnvelopeSizekb is 150 KB on old versions, 500 KB since).
 const maxSendChunk = (envelopeSize - 4096) / 4 * 3
 
-// postMsg sends one message through the run's transport and frees it.
-func postMsg(wc *winrm.Client, msg *soap.SoapMessage) (string, error) {
+// postMsg sends one message through the run's transport, frees it, and
+// returns the reply as the transport's check read it (nil for an empty
+// reply the action allows): each reply is parsed once.
+func postMsg(wc *winrm.Client, msg *soap.SoapMessage) (*reply, error) {
 	defer msg.Free()
-	return wc.Parameters.TransportDecorator().Post(wc, msg)
+	t, ok := wc.TransportDecorator().(*runTransport)
+	if !ok { // libClient installs a runTransport on every library client
+		return nil, fmt.Errorf("winrmclient: the library client has a %T transport", wc.TransportDecorator())
+	}
+	rep, _, err := t.exchangeMsg(msg)
+	return rep, err
 }
 
 // requestID sends a Create or a Command and returns the id its reply
 // carries (pick reads it from the reply; what names it for the error).
-//
-// The reply is read with parseReply, which the transport already ran on
-// it, rather than the library's ParseOpenShellResponse and
-// ParseExecuteCommandResponse: they build an XPath tree of the reply, half
-// a millisecond each, and parseReply picks the same element (the first
-// match, as their queries do).
 func (c *Client) requestID(wc *winrm.Client, st *runState, op, what string, msg *soap.SoapMessage, pick func(*reply) string) (string, error) {
-	body, err := postMsg(wc, msg)
+	rep, err := postMsg(wc, msg)
 	if err != nil {
 		return "", st.failureOr(c.errs.libraryErr(op, st.ctx, err))
 	}
-	rep, err := parseReply([]byte(body))
-	if err != nil || pick(rep) == "" {
+	if rep == nil || pick(rep) == "" {
 		return "", c.errs.new(KindProtocol, op, "the reply carries no "+what, "The host is not a conforming WinRM service", nil)
 	}
 	return pick(rep), nil
@@ -97,19 +98,20 @@ func (c *Client) receive(wc *winrm.Client, st *runState, shellID, cmdID string) 
 		if err := st.ctx.Err(); err != nil {
 			return output(0), c.errs.transportErr("receive output", st.ctx, err)
 		}
-		body, err := postMsg(wc, winrm.NewGetOutputRequest(c.url, shellID, cmdID, "stdout stderr", &wc.Parameters))
+		rep, err := postMsg(wc, winrm.NewGetOutputRequest(c.url, shellID, cmdID, "stdout stderr", &wc.Parameters))
 		if receiveTimedOut(err) {
 			continue
 		}
 		if err != nil {
 			return output(0), st.failureOr(c.errs.libraryErr("receive output", st.ctx, err))
 		}
-		done, code, err := receiveStreams(body, &stdout, &stderr)
-		if err != nil {
-			return output(0), c.errs.libraryErr("receive output", st.ctx, err)
+		if rep == nil {
+			return output(0), c.errs.new(KindProtocol, "receive output", "the Receive reply is empty", "The host is not a conforming WinRM service", nil)
 		}
-		if done {
-			return output(code), nil
+		stdout.Write(rep.stdout)
+		stderr.Write(rep.stderr)
+		if rep.done {
+			return output(rep.exitCode), nil
 		}
 	}
 }

@@ -81,7 +81,12 @@ type reply struct {
 	commandID string // first rsp:CommandId
 	hasData   bool   // some rsp:Stream carries data
 	done      bool   // some element has State=.../CommandState/Done
-	fault     *FaultError
+	exitCode  int    // first rsp:ExitCode, when done
+	// stdout and stderr are the decoded rsp:Stream elements of those names,
+	// in order: what the library's ParseSlurpOutputErrResponse writes,
+	// except that bad base64 is an error instead of output lost.
+	stdout, stderr []byte
+	fault          *FaultError
 }
 
 // maxReplyBytes bounds a reply read into memory; replies are limited by
@@ -89,7 +94,11 @@ type reply struct {
 const maxReplyBytes = 16 << 20
 
 // parseReply checks that body is one well-formed XML document whose root is a
-// SOAP 1.2 Envelope, and extracts the fields the client checks. The decoder
+// SOAP 1.2 Envelope, and extracts the fields the client checks and uses:
+// the ids of a Create or Command reply, the output of a Receive. The
+// client reads replies with it alone, in one pass; the library's parsers
+// build an XPath tree of the whole reply (for the 33 KB Receive of a
+// refresh, 280 KB of garbage and most of the client's CPU time). The decoder
 // settings match goxpath's xmltree.ParseXML (strict, no charset conversion, so
 // anything it would reject we reject first): the library dereferences the
 // parse result without checking its error, and a body it cannot parse would
@@ -109,6 +118,7 @@ func parseReply(body []byte) (*reply, error) {
 		gotAction bool
 		gotShell  bool
 		gotCmd    bool
+		exitText  *string // the first rsp:ExitCode's text
 	)
 	for {
 		tok, err := d.Token()
@@ -170,6 +180,11 @@ func parseReply(body []byte) (*reply, error) {
 				r.commandID, gotCmd = trimmed, true
 			case f.name.Space == nsShell && f.name.Local == "Stream" && trimmed != "":
 				r.hasData = true
+				if err := r.addStream(attr(f.attr, "Name"), trimmed); err != nil {
+					return nil, err
+				}
+			case f.name.Space == nsShell && f.name.Local == "ExitCode" && exitText == nil:
+				exitText = &trimmed
 			}
 			if inFault > 0 {
 				fillFault(r.fault, stack, f.name.Local, f.attr, trimmed)
@@ -182,6 +197,13 @@ func parseReply(body []byte) (*reply, error) {
 	if roots == 0 {
 		return nil, errors.New("the reply holds no XML element")
 	}
+	if r.done && exitText != nil {
+		code, err := strconv.Atoi(*exitText)
+		if err != nil {
+			return nil, fmt.Errorf("the exit code %q is not a number", *exitText)
+		}
+		r.exitCode = code
+	}
 	if r.fault != nil {
 		if r.fault.Message == r.fault.Reason {
 			r.fault.Message = ""
@@ -190,84 +212,26 @@ func parseReply(body []byte) (*reply, error) {
 	return &r, nil
 }
 
-// receiveStreams reads a Receive reply: the base64 of every rsp:Stream named
-// stdout or stderr goes, decoded, to that writer; done is some element's
-// State=".../CommandState/Done", and the exit code is the first
-// rsp:ExitCode then. That is what the library's ParseSlurpOutputErrResponse
-// answers, except that bad base64 is an error instead of lost output.
-//
-// Written here because the library's parser builds an XPath tree of the
-// whole reply: for the 33 KB Receive of a refresh that was 280 KB of
-// garbage and most of the client's CPU time. This reads it in one pass.
-// The reply was checked by parseReply before it got here.
-func receiveStreams(body string, stdout, stderr io.Writer) (done bool, exitCode int, err error) {
-	d := xml.NewDecoder(strings.NewReader(body))
-	var (
-		sink     io.Writer // the open stream's writer, nil outside one
-		name     string    // its Name, for messages
-		text     []byte    // its text so far
-		inExit   bool
-		exitText string
-		gotExit  bool
-	)
-	for {
-		tok, terr := d.Token()
-		if terr == io.EOF {
-			break
-		}
-		if terr != nil {
-			return false, 0, fmt.Errorf("the Receive reply is not well-formed XML: %v", terr)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			for _, a := range t.Attr {
-				if a.Name.Space == "" && a.Name.Local == "State" && a.Value == stateDone {
-					done = true
-				}
-			}
-			switch {
-			case t.Name.Space == nsShell && t.Name.Local == "Stream":
-				switch name = attr(t.Attr, "Name"); name {
-				case "stdout":
-					sink = stdout
-				case "stderr":
-					sink = stderr
-				default:
-					sink = io.Discard
-				}
-				text = text[:0]
-			case t.Name.Space == nsShell && t.Name.Local == "ExitCode" && !gotExit:
-				inExit, gotExit = true, true
-			}
-		case xml.CharData:
-			if sink != nil {
-				text = append(text, t...)
-			} else if inExit {
-				exitText += string(t)
-			}
-		case xml.EndElement:
-			if sink != nil && t.Name.Space == nsShell && t.Name.Local == "Stream" {
-				raw := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
-				n, derr := base64.StdEncoding.Decode(raw, bytes.TrimSpace(text))
-				if derr != nil {
-					return false, 0, fmt.Errorf("the %s stream of the Receive reply is not base64: %v", name, derr)
-				}
-				if _, werr := sink.Write(raw[:n]); werr != nil {
-					return false, 0, werr
-				}
-				sink = nil
-			}
-			if t.Name.Space == nsShell && t.Name.Local == "ExitCode" {
-				inExit = false
-			}
-		}
+// addStream decodes the text of an rsp:Stream into the output it names;
+// streams of other names are not the client's.
+func (r *reply) addStream(name, text string) error {
+	var out *[]byte
+	switch name {
+	case "stdout":
+		out = &r.stdout
+	case "stderr":
+		out = &r.stderr
+	default:
+		return nil
 	}
-	if done && gotExit {
-		if exitCode, err = strconv.Atoi(strings.TrimSpace(exitText)); err != nil {
-			return done, 0, fmt.Errorf("the exit code %q of the Receive reply is not a number", exitText)
-		}
+	n := len(*out)
+	*out = append(*out, make([]byte, base64.StdEncoding.DecodedLen(len(text)))...)
+	m, err := base64.StdEncoding.Decode((*out)[n:], []byte(text))
+	if err != nil {
+		return fmt.Errorf("the %s stream of the reply is not base64: %v", name, err)
 	}
-	return done, exitCode, nil
+	*out = (*out)[:n+m]
+	return nil
 }
 
 // xmlFrame is one open element while scanning a reply.

@@ -77,7 +77,6 @@ func FuzzAcceptedRepliesNeverPanicTheLibrary(f *testing.F) {
 		_, _ = winrm.ParseExecuteCommandResponse(s)
 		var out, errOut bytes.Buffer
 		_, _, _ = winrm.ParseSlurpOutputErrResponse(s, &out, &errOut)
-		_, _, _ = receiveStreams(s, &out, &errOut)
 	})
 }
 
@@ -106,10 +105,11 @@ func TestWithoutLocale(t *testing.T) {
 	}
 }
 
-// TestReceiveStreamsMatchesLibrary: receiveStreams answers what the
-// library's ParseSlurpOutputErrResponse answers, on every shape of Receive
-// reply the client meets, and refuses what the library would silently drop.
-func TestReceiveStreamsMatchesLibrary(t *testing.T) {
+// TestReceiveOutputMatchesLibrary: the output parseReply takes from a
+// Receive reply is what the library's ParseSlurpOutputErrResponse answers,
+// on every shape of reply the client meets, and what the library would
+// silently drop is refused.
+func TestReceiveOutputMatchesLibrary(t *testing.T) {
 	big := strings.Repeat("0123456789abcdef", 2000)
 	for _, tc := range []struct {
 		name string
@@ -128,24 +128,28 @@ func TestReceiveStreamsMatchesLibrary(t *testing.T) {
 		{"done without an exit code", envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:CommandState CommandId="C" State="`+stateDone+`"/></rsp:ReceiveResponse>`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var libOut, libErr, out, errOut bytes.Buffer
+			var libOut, libErr bytes.Buffer
 			libDone, libCode, libE := winrm.ParseSlurpOutputErrResponse(tc.body, &libOut, &libErr)
-			done, code, err := receiveStreams(tc.body, &out, &errOut)
+			rep, err := parseReply([]byte(tc.body))
 			if err != nil || libE != nil {
 				t.Fatalf("errors: ours %v, library's %v", err, libE)
 			}
-			if done != libDone || code != libCode || !bytes.Equal(out.Bytes(), libOut.Bytes()) || !bytes.Equal(errOut.Bytes(), libErr.Bytes()) {
-				t.Fatalf("ours: done %v, code %d, stdout %q, stderr %q\nlibrary: done %v, code %d, stdout %q, stderr %q",
-					done, code, snippet(out.Bytes()), snippet(errOut.Bytes()), libDone, libCode, snippet(libOut.Bytes()), snippet(libErr.Bytes()))
+			if rep.done != libDone || rep.exitCode != libCode || !bytes.Equal(rep.stdout, libOut.Bytes()) || !bytes.Equal(rep.stderr, libErr.Bytes()) {
+				t.Fatalf("ours: done %v, code %d, stdout %s, stderr %s\nlibrary: done %v, code %d, stdout %s, stderr %s",
+					rep.done, rep.exitCode, snippet(rep.stdout), snippet(rep.stderr), libDone, libCode, snippet(libOut.Bytes()), snippet(libErr.Bytes()))
 			}
 		})
 	}
 	// The library drops a stream it cannot decode: the output would be cut
-	// without a word. This is an error, naming the stream.
-	bad := envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C">not*base64</rsp:Stream></rsp:ReceiveResponse>`)
-	var out, errOut bytes.Buffer
-	if _, _, err := receiveStreams(bad, &out, &errOut); err == nil || !strings.Contains(err.Error(), "stdout stream") {
-		t.Fatalf("bad base64: error %v, want one naming the stdout stream", err)
+	// without a word. That is an error here, naming the stream; so is a bad
+	// exit code, as it is for the library.
+	for _, tc := range []struct{ body, want string }{
+		{envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C">not*base64</rsp:Stream></rsp:ReceiveResponse>`), "stdout stream"},
+		{envelope(nsShell+"/ReceiveResponse", `<rsp:ReceiveResponse><rsp:CommandState CommandId="C" State="`+stateDone+`"><rsp:ExitCode>x1</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>`), `exit code "x1"`},
+	} {
+		if _, err := parseReply([]byte(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one with %q", err, tc.want)
+		}
 	}
 }
 

@@ -107,20 +107,28 @@ type runTransport struct {
 // Transport is a no-op: the connections are the Client's.
 func (t *runTransport) Transport(*winrm.Endpoint) error { return nil }
 
-// Post sends one SOAP message and returns the validated reply body.
-func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (body string, err error) {
+// Post sends one SOAP message and returns the validated reply body: the
+// library's way in (it deletes shells through it).
+func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error) {
+	_, raw, err := t.exchangeMsg(msg)
+	return string(raw), err
+}
+
+// exchangeMsg sends one SOAP message and returns the reply body and what
+// parseReply read in it (nil for an empty reply the action allows), once
+// the reply is checked.
+func (t *runTransport) exchangeMsg(msg *soap.SoapMessage) (rep *reply, raw []byte, err error) {
 	var (
 		action string
 		op     = opName("")
 		start  = time.Now()
-		rep    *reply
 	)
 	defer func() {
 		// A panic (a reply the checks let through that trips the library's
 		// parsing) becomes this request's error rather than the process's
 		// end.
 		if r := recover(); r != nil {
-			body, err = "", t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client: %v", r), "", nil)
+			rep, raw, err = nil, nil, t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client: %v", r), "", nil)
 		}
 		retriable := action == actionReceive && receiveTimedOut(err)
 		if err != nil && !retriable && action != actionSignal && action != actionDelete {
@@ -142,15 +150,13 @@ func (t *runTransport) Post(_ *winrm.Client, msg *soap.SoapMessage) (body string
 	ctx, cancel := t.requestContext(action)
 	defer cancel()
 
-	raw, err := t.c.post(ctx, op, []byte(envelope))
-	if err != nil {
-		return "", err
+	if raw, err = t.c.post(ctx, op, []byte(envelope)); err != nil {
+		return nil, nil, err
 	}
-	rep, err = t.check(op, action, raw)
-	if err != nil {
-		return "", err
+	if rep, err = t.check(op, action, raw); err != nil {
+		return nil, nil, err
 	}
-	return string(raw), nil
+	return rep, raw, nil
 }
 
 // requestContext bounds one request. The clean-up requests (Signal, Delete)
