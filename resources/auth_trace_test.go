@@ -39,8 +39,9 @@ func (l *lockedBuffer) String() string {
 
 // TestAccAuth_traceLogHasNoSecrets runs a whole lifecycle over NTLM with
 // encryption with TF_LOG=TRACE (the Terraform CLI's log and the provider's,
-// which runs in this process, into one file) and searches the log for the
-// password, its NT hash and every NTLM session key the host derived.
+// which runs in this process, into one file), reading ahead too, and
+// searches the log for the password, its NT hash and every NTLM session key
+// the host derived.
 func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("needs the simulator's session keys")
@@ -57,6 +58,9 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	// the test harness itself logs the configuration files it writes.
 	tg.Provider["password"] = ""
 	t.Setenv("IIS_PASSWORD", acctest.SimPassword)
+	// Reading ahead logs its failures from the background: one host that
+	// answers, one where nothing listens.
+	t.Setenv("IIS_PREFETCH_HOSTS", "127.0.0.1, 127.0.0.1:1")
 	orig := tg.Read(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
@@ -73,7 +77,7 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	}
 	// The log must hold the provider's own TRACE and DEBUG output, or the
 	// search below proves nothing.
-	for _, w := range []string{"iis provider configured", "ApplyResourceChange"} {
+	for _, w := range []string{"iis provider configured", "ApplyResourceChange", "Prefetch of a host failed", "Prefetch finished"} {
 		if !bytes.Contains(log, []byte(w)) {
 			t.Fatalf("the TRACE log (%d bytes) lacks %q: the provider's log was not captured", len(log), w)
 		}
