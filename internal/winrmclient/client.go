@@ -1,20 +1,19 @@
 // Package winrmclient runs PowerShell scripts on a Windows host over WinRM.
 //
 // It builds its WS-Management messages with github.com/masterzen/winrm's
-// exported builders and parsers, drives the command loop itself
-// (command.go), and installs its own transport, because the library's
-// transports treat any SOAP body as success whatever the HTTP status (a
-// fault on Receive then makes it re-poll in a tight loop), panic on empty
-// or non-XML bodies,
-// report a 401 as "invalid content type", and its NTLM encryption
-// handshakes again for every message, shares that state between goroutines
-// and silently falls back to unencrypted NTLM. Ours owns its connections:
-// NTLM (bodgit/ntlmssp) and Kerberos (gokrb5) authenticate a connection
-// once, and over HTTP NTLM seals every message of it; Basic and client
-// certificates ride on each request. Every reply is validated before the
-// library parses it, and failures come back as *Error with a Kind, the host,
-// port and auth scheme, and the likely fix. Shells are reused across
-// commands (Config.Naive turns that off).
+// exported builders, drives the command loop itself (command.go), reads
+// every reply with its own parser (reply.go), and installs its own
+// transport, because the library's transports treat any SOAP body as
+// success whatever the HTTP status (a fault on Receive then makes it
+// re-poll in a tight loop), panic on empty or non-XML bodies, report a 401
+// as "invalid content type", and its NTLM encryption handshakes again for
+// every message, shares that state between goroutines and silently falls
+// back to unencrypted NTLM. Ours owns its connections: NTLM (bodgit/ntlmssp)
+// and Kerberos (gokrb5) authenticate a connection once, and over HTTP NTLM
+// seals every message of it; Basic and client certificates ride on each
+// request. Failures come back as *Error with a Kind, the host, port and
+// auth scheme, and the likely fix. Shells are reused across commands
+// (Config.Naive turns that off).
 package winrmclient
 
 import (

@@ -10,17 +10,18 @@ import (
 )
 
 // The command loop is ours, built from the library's exported message
-// builders and parsers, because the library's Command type hides the
-// command id and always spends two exchanges a command need not: the end of
-// input in a Send of its own (its WriteClose, which would carry data with
-// End, marks the pipe closed before writing and then refuses to write), and
-// a Signal right after the output. Here input and its End travel together,
-// as MS-WSMV's Send allows (pywinrm does the same), and the Signal
-// terminate, which MS-WSMV 3.1.4.12 requires only "before a new command can
-// be executed" in the shell, is sent when the shell is taken for its next
-// command, and not at all when the shell is deleted instead (Delete
-// releases the state of its finished commands). A refresh, one command per host, thus costs Create,
-// Command, Send and Receive.
+// builders (the replies are read by parseReply), because the library's
+// Command type hides the command id and always spends two exchanges a
+// command need not: the end of input in a Send of its own (its WriteClose,
+// which would carry data with End, marks the pipe closed before writing and
+// then refuses to write), and a Signal right after the output. Here input
+// and its End travel together, as MS-WSMV's Send allows (pywinrm does the
+// same), and the Signal terminate, which MS-WSMV 3.1.4.12 requires only
+// "before a new command can be executed" in the shell, is sent when the
+// shell is taken for its next command, and not at all when the shell is
+// deleted instead (Delete releases the state of its finished commands). A
+// refresh, one command per host, thus costs Create, Command, Send and
+// Receive.
 
 // maxSendChunk is the most raw input one Send carries: its base64 (4/3 of
 // it) and the envelope stay below envelopeSize, which hosts accept (their

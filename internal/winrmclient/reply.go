@@ -72,9 +72,9 @@ func requestAction(envelope string) string {
 	}
 }
 
-// reply is what the client needs to know about a WS-Management reply. It
-// mirrors what the library's XPath queries look at (first match wins), so a
-// reply that passes checkReply cannot surprise the library.
+// reply is what the client needs to know about a WS-Management reply. Its
+// fields are what the library's XPath queries would pick (first match
+// wins), as the differential tests against the library check.
 type reply struct {
 	action    string // first a:Action
 	shellID   string // first w:Selector[@Name='ShellId']
@@ -99,10 +99,8 @@ const maxReplyBytes = 16 << 20
 // client reads replies with it alone, in one pass; the library's parsers
 // build an XPath tree of the whole reply (for the 33 KB Receive of a
 // refresh, 280 KB of garbage and most of the client's CPU time). The decoder
-// settings match goxpath's xmltree.ParseXML (strict, no charset conversion, so
-// anything it would reject we reject first): the library dereferences the
-// parse result without checking its error, and a body it cannot parse would
-// panic on its background goroutine, killing the provider.
+// is as strict as goxpath's xmltree.ParseXML was (no charset conversion), so
+// no reply the library would have refused is accepted.
 func parseReply(body []byte) (*reply, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("the reply body is empty")

@@ -96,9 +96,9 @@ func (s *runState) resetPause() {
 // run's context and error record; the library's Transporter interface has
 // neither, and the library client's url and credentials are private.
 //
-// Every reply is validated before the library sees it: the library trusts
-// the HTTP layer to have checked the status (its own transport does not) and
-// panics on bodies that are not XML.
+// Every reply is checked and read here (parseReply) before anyone uses it:
+// the library's own transports return any SOAP body as success whatever
+// the HTTP status, and its parsers panic on bodies that are not XML.
 type runTransport struct {
 	c  *Client
 	st *runState
@@ -124,9 +124,8 @@ func (t *runTransport) exchangeMsg(msg *soap.SoapMessage) (rep *reply, raw []byt
 		start  = time.Now()
 	)
 	defer func() {
-		// A panic (a reply the checks let through that trips the library's
-		// parsing) becomes this request's error rather than the process's
-		// end.
+		// A panic (a bug in building the message or reading the reply)
+		// becomes this request's error rather than the process's end.
 		if r := recover(); r != nil {
 			rep, raw, err = nil, nil, t.c.errs.new(KindProtocol, op, fmt.Sprintf("internal error in the WinRM client: %v", r), "", nil)
 		}
