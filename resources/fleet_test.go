@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
 )
 
 // TestAccFleet: one provider block, for_each over DPs with the resource's
@@ -248,4 +250,54 @@ resource "iis_request_filtering_extension" "fleet" {
 			{Config: provider},
 		},
 	})
+}
+
+// TestAccFleetPrefetch_onlyWhenRefreshing: what prefetch_hosts promises
+// about the runs that refresh nothing: an apply on an empty state and the
+// apply of a saved plan read no listed host ahead. (That the refreshes do
+// is TestAccFleetPrefetch's; here the provider is a process of its own,
+// which may end before a read ahead of an unused host is done. Saved plans
+// need the CLI itself, not the test framework.)
+func TestAccFleetPrefetch_onlyWhenRefreshing(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("needs several DPs: simulator only")
+	}
+	ctx := t.Context()
+	h := tfrun.ForTest(ctx, t)
+	managed := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
+	idle := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
+	config := func(allowed bool) string {
+		return strings.Replace(tfrun.ProviderBlock(managed.Sim.Addr.Port, acctest.SimUser, acctest.SimPassword), "provider \"iis\" {",
+			fmt.Sprintf("provider \"iis\" {\n  prefetch_hosts = [%q, %q]", managed.HostPort(), idle.HostPort()), 1) +
+			strings.Replace(tfrun.Extensions("r", managed.HostPort(), ".config"), "= true", fmt.Sprintf("= %t", allowed), 1)
+	}
+	tf, err := h.Workspace("prefetch", config(true), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readsNothingAhead := func(what string, run func() error) {
+		t.Helper()
+		before := idle.Sim.Stats().CommandsStarted
+		if err := run(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n := idle.Sim.Stats().CommandsStarted - before; n != 0 {
+			t.Fatalf("%s: the listed host without resources served %d commands; a run that refreshes nothing must read nothing ahead", what, n)
+		}
+	}
+	readsNothingAhead("apply on an empty state", func() error { return tf.Apply(ctx) })
+	if err := os.WriteFile(filepath.Join(tf.WorkingDir(), "main.tf"), []byte(config(false)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(tf.WorkingDir(), "change.tfplan")
+	if changes, err := tf.Plan(ctx, tfexec.Out(planFile)); err != nil || !changes {
+		t.Fatalf("plan of a change: changes %v, %v", changes, err)
+	}
+	readsNothingAhead("apply of the saved plan", func() error { return tf.Apply(ctx, tfexec.DirOrPlan(planFile)) })
+	if !bytes.Contains(managed.Read(t), []byte(`<add fileExtension=".config" allowed="false" />`)) {
+		t.Fatalf("the saved plan was not applied to %s", managed.HostPort())
+	}
+	if err := tf.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
