@@ -9,10 +9,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/acctest"
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman"
 )
 
 // authCase is one way of reaching a DP: how the simulated host is set up

@@ -11,9 +11,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // TestAccExtension_badInput: values that cannot be a file extension or a

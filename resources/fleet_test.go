@@ -15,9 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/acctest"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
-	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
 
 // TestAccFleet: one provider block, for_each over DPs with the resource's

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the MIT Kerberos KDC the Kerberos acceptance tests start on
-# loopback (internal/acctest/kdc.go): krb5kdc, kdb5_util and kadmin.local.
+# loopback (internal/testbed/acctest/kdc.go): krb5kdc, kdb5_util and kadmin.local.
 # Idempotent and cheap when done: apt runs only when a binary is missing.
 # Without root or apt it says so and exits 0: the Kerberos tests then skip
 # with a message naming this script.

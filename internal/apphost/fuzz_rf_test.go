@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // emptyChainOnPath reports whether a <location> for loc, or an element

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // FuzzEdit drives create and delete with arbitrary files, extensions and

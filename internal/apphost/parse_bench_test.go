@@ -3,7 +3,7 @@ package apphost
 import (
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // BenchmarkParse is the cost of reading one real applicationHost.config,

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 func values(kv ...string) map[Setting]*string {

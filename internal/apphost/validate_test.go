@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 func TestValidate(t *testing.T) {

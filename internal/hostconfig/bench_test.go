@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // The engine alone, in process: what one provider process does to one host

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // TestPoolStorePerHost: spellings of one host share a Store; other hosts

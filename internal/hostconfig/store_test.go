@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 const winPath = `%windir%\System32\inetsrv\config\applicationHost.config`

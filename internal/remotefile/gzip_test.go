@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // A pooled writer must produce the bytes a new one does: the host checks

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/pscheck"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/pscheck"
 )
 
 // scriptConstants finds every PowerShell script this package sends: each

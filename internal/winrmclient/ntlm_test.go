@@ -24,9 +24,9 @@ import (
 	"github.com/masterzen/winrm"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman/ntlm"
 )
 
 // echoExecutor prints "<script>|<stdin>" for a command built by pscmd, and

@@ -16,7 +16,7 @@ import (
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/encrypted"
+	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
 )
 
 // Pacing of Receive polls that come back without output. A conforming host

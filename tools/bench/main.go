@@ -30,8 +30,8 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
-	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
 
 // options are the command line's settings.

@@ -16,7 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 )
 
 func main() {

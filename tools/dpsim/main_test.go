@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
 	"github.com/dp-tools/terraform-provider-iis/provider"
 )

@@ -6,7 +6,7 @@
 //   node pscheck.mjs FILE...     exit 0: all parse; 1: syntax errors; 2: usage or I/O
 //   node pscheck.mjs --version   the grammar and binding versions
 //
-// Used by the Go tests (internal/pscheck) on every script the provider sends.
+// Used by the Go tests (internal/testbed/pscheck) on every script the provider sends.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Parser from 'tree-sitter';

@@ -22,9 +22,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
 	"github.com/dp-tools/terraform-provider-iis/provider"
 )

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
 
 // ciStep is the part of a GitHub Actions or Azure Pipelines step the

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/chanbind"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman/ntlm"
 )
 
 var (

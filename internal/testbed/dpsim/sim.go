@@ -12,8 +12,8 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman/ntlm"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
 	"github.com/dp-tools/terraform-provider-iis/provider"
 )

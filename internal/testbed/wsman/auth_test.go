@@ -21,8 +21,8 @@ import (
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/encrypted"
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman/ntlm"
 )
 
 // domainJoined is what a DP answers out of the box: Negotiate only, and no

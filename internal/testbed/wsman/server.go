@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/encrypted"
+	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
 )
 
 // Options configure a Server. The zero value of each field selects the

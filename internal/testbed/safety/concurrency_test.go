@@ -14,7 +14,7 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // outsideEdit changes the file the way a careful tool (IIS Manager, appcmd)

@@ -11,7 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/service"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman/ntlm"
 )
 
 // KerberosScheme accepts `Authorization: Negotiate` with SPNEGO (or raw

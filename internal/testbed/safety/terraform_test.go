@@ -9,8 +9,8 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
-	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
 
 // TestConcurrentTerraformApplies: several real `terraform apply` processes

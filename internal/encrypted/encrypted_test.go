@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/wsman/ntlm"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman/ntlm"
 )
 
 func pair(t *testing.T) (client, server *ntlm.Session) {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
-	"github.com/dp-tools/terraform-provider-iis/internal/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
 
 // TestModuleAndScheduledDriftCheck: the module manages three DPs; a hand

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
-	"github.com/dp-tools/terraform-provider-iis/internal/testfixtures"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
 // TestFaultSuite injects each fault the wire can throw at an edit, in both
