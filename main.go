@@ -24,7 +24,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run with support for debuggers like delve")
 	flag.Parse()
 	quietUnreadLogs(os.Getenv, os.Setenv)
-	stopStats := provider.StartBenchStats(context.Background())
+	stopStats := startBenchStats(context.Background())
 	defer stopStats()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: Address,

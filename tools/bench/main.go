@@ -197,7 +197,9 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	h, err := tfrun.New(ctx, scratch, root, cli)
+	// The provider built with its process statistics (benchstats.go), which
+	// the shipped binary leaves out.
+	h, err := tfrun.New(ctx, scratch, root, cli, "benchstats")
 	if err != nil {
 		return err
 	}

@@ -29,14 +29,15 @@ type Harness struct {
 	Env       map[string]string
 }
 
-// New builds the provider from the module at moduleDir into root and
-// writes a CLI configuration pointing at it.
-func New(ctx context.Context, root, moduleDir, cli string) (*Harness, error) {
+// New builds the provider from the module at moduleDir into root, with
+// the build tags given (`make bench` builds with "benchstats"), and writes a
+// CLI configuration pointing at it.
+func New(ctx context.Context, root, moduleDir, cli string, tags ...string) (*Harness, error) {
 	bin := filepath.Join(root, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return nil, err
 	}
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(bin, "terraform-provider-iis"), ".")
+	build := exec.CommandContext(ctx, "go", "build", "-tags", strings.Join(tags, ","), "-o", filepath.Join(bin, "terraform-provider-iis"), ".")
 	build.Dir = moduleDir
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the provider: %v\n%s", err, out)

@@ -1,6 +1,10 @@
-//go:build unix
+//go:build benchstats && unix
 
-package provider
+// The benchmark's view of the provider process, compiled only into the
+// binary `make bench` builds (go build -tags benchstats): the shipped
+// provider carries no profiler and reads no IIS_BENCH_* variable.
+
+package main
 
 import (
 	"bufio"
@@ -17,7 +21,7 @@ import (
 	"time"
 )
 
-// StartBenchStats writes this process's peak memory and CPU time to
+// startBenchStats writes this process's peak memory and CPU time to
 // dir/<pid>.json every 100 ms, for `make bench`; Terraform starts the
 // provider as a child process and may stop it without a word, so the last
 // snapshot is what the benchmark reads. With IIS_BENCH_CPUPROFILE=1 it also
@@ -26,7 +30,7 @@ import (
 // time follows), complete once the returned stop runs (Terraform ends
 // providers gracefully, so main returns). Off unless IIS_BENCH_STATS names
 // a folder.
-func StartBenchStats(ctx context.Context) (stop func()) {
+func startBenchStats(ctx context.Context) (stop func()) {
 	dir := os.Getenv("IIS_BENCH_STATS")
 	if dir == "" {
 		return func() {}
