@@ -178,7 +178,7 @@ func (d *RequestFiltering) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d.data.Reading(ctx)
+	d.data.StartPrefetch(ctx)
 	store, host, err := d.data.StoreFor(m.Host)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())

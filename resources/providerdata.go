@@ -22,12 +22,12 @@ type ProviderData struct {
 	Pool        *hostconfig.Pool
 	DefaultHost string
 	// PrefetchHosts (the provider's prefetch_hosts) are read all at once
-	// when the first read of the process begins; see Reading.
+	// when the first read of the process begins; see StartPrefetch.
 	PrefetchHosts []string
 	prefetch      sync.Once
 }
 
-// Reading is called by every resource and data source Read before it reads
+// StartPrefetch is called by every resource and data source Read before it reads
 // its host. The first call of the process starts reading PrefetchHosts in
 // the background, hostconfig.PrefetchLimit at a time, so that the resources
 // on them find the file in the cache instead of reading hosts one by one as
@@ -39,7 +39,7 @@ type ProviderData struct {
 // cancellation, for the log fields); each is bounded by the transport's
 // timeout. Failures are logged: the resources on a failed host read it
 // again, with retries, and report the error against themselves.
-func (pd *ProviderData) Reading(ctx context.Context) {
+func (pd *ProviderData) StartPrefetch(ctx context.Context) {
 	if len(pd.PrefetchHosts) == 0 {
 		return
 	}
@@ -100,7 +100,7 @@ func (pd *ProviderData) edit(ctx context.Context, host types.String, action stri
 // doc returns the file on a resource's host as this run last read it, with
 // failures reported like edit's.
 func (pd *ProviderData) doc(ctx context.Context, host types.String, what func(hostName string) string, diags *diag.Diagnostics) (*apphost.Doc, *hostconfig.Store, string, bool) {
-	pd.Reading(ctx)
+	pd.StartPrefetch(ctx)
 	store, name, err := pd.store(host)
 	if err != nil {
 		diags.AddError("Cannot reach the distribution point", err.Error())

@@ -79,14 +79,6 @@ func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.Co
 	r.data = configure(req.ProviderData, &resp.Diagnostics)
 }
 
-// where names the rule for messages: `.config at the server scope of dp01`.
-func where(host, location, ext string) string {
-	if location == "" {
-		return fmt.Sprintf("%s at the server scope of %s", ext, host)
-	}
-	return fmt.Sprintf("%s at location %q of %s", ext, location, host)
-}
-
 func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan extensionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -94,7 +86,7 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
-	var own apphost.Ownership
+	var own apphost.ExtensionOwnership
 	host, ok := r.data.edit(ctx, plan.Host, "set", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
 		out, o, err := d.CreateFileExtension(loc, ext, allowed)
 		own = o
@@ -167,7 +159,7 @@ func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.Del
 	}
 	// An imported resource has no record and counts as added: destroy
 	// removes its entry.
-	var own apphost.Ownership
+	var own apphost.ExtensionOwnership
 	resp.Diagnostics.Append(loadRecord(ctx, req.Private, &own)...)
 	if resp.Diagnostics.HasError() {
 		return

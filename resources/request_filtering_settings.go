@@ -57,31 +57,21 @@ func requestLimitsTypes() map[string]attr.Type {
 type settingField struct {
 	setting apphost.Setting
 	name    string // the argument, or the attribute of request_limits
-	limit   bool   // inside request_limits
+	// boolean is the model's field of a top-level boolean argument; nil for
+	// an attribute of request_limits.
+	boolean func(*settingsModel) *types.Bool
 }
 
 func settingFields() []settingField {
 	return []settingField{
-		{apphost.AllowDoubleEscaping, "allow_double_escaping", false},
-		{apphost.AllowHighBitCharacters, "allow_high_bit_characters", false},
-		{apphost.UnescapeQueryString, "unescape_query_string", false},
-		{apphost.AllowUnlisted, "file_extensions_allow_unlisted", false},
-		{apphost.MaxAllowedContentLength, "max_allowed_content_length", true},
-		{apphost.MaxURL, "max_url", true},
-		{apphost.MaxQueryString, "max_query_string", true},
+		{apphost.AllowDoubleEscaping, "allow_double_escaping", func(m *settingsModel) *types.Bool { return &m.AllowDoubleEscaping }},
+		{apphost.AllowHighBitCharacters, "allow_high_bit_characters", func(m *settingsModel) *types.Bool { return &m.AllowHighBitCharacters }},
+		{apphost.UnescapeQueryString, "unescape_query_string", func(m *settingsModel) *types.Bool { return &m.UnescapeQueryString }},
+		{apphost.AllowUnlisted, "file_extensions_allow_unlisted", func(m *settingsModel) *types.Bool { return &m.FileExtensionsAllowUnlisted }},
+		{apphost.MaxAllowedContentLength, "max_allowed_content_length", nil},
+		{apphost.MaxURL, "max_url", nil},
+		{apphost.MaxQueryString, "max_query_string", nil},
 	}
-}
-
-func (m *settingsModel) boolField(name string) *types.Bool {
-	switch name {
-	case "allow_double_escaping":
-		return &m.AllowDoubleEscaping
-	case "allow_high_bit_characters":
-		return &m.AllowHighBitCharacters
-	case "unescape_query_string":
-		return &m.UnescapeQueryString
-	}
-	return &m.FileExtensionsAllowUnlisted
 }
 
 // limit returns an attribute of request_limits (null when the object is).
@@ -103,7 +93,7 @@ func (m *settingsModel) values() (vals map[apphost.Setting]string, unknown bool)
 		unknown = true
 	}
 	for _, f := range settingFields() {
-		if f.limit {
+		if f.boolean == nil {
 			v := m.limit(f.name)
 			unknown = unknown || v.IsUnknown()
 			if !v.IsNull() && !v.IsUnknown() {
@@ -111,7 +101,7 @@ func (m *settingsModel) values() (vals map[apphost.Setting]string, unknown bool)
 			}
 			continue
 		}
-		v := *m.boolField(f.name)
+		v := *f.boolean(m)
 		unknown = unknown || v.IsUnknown()
 		if !v.IsNull() && !v.IsUnknown() {
 			vals[f.setting] = strconv.FormatBool(v.ValueBool())
@@ -121,14 +111,14 @@ func (m *settingsModel) values() (vals map[apphost.Setting]string, unknown bool)
 }
 
 // setValues writes each setting in vals into the model (the others stay as
-// they are); request_limits is rebuilt from the limits in vals and keep
-// (the limits the model already had, which stay null when not in vals).
+// they are); request_limits is rebuilt from the limits in vals and the
+// limits the model already had (which stay null when not in vals).
 func (m *settingsModel) setValues(vals map[apphost.Setting]apphost.SettingValue) {
 	limits := map[string]attr.Value{}
 	anyLimit := false
 	for _, f := range settingFields() {
 		v, ok := vals[f.setting]
-		if f.limit {
+		if f.boolean == nil {
 			cur := m.limit(f.name)
 			if ok {
 				cur = types.Int64Value(int64(v.Number))
@@ -138,7 +128,7 @@ func (m *settingsModel) setValues(vals map[apphost.Setting]apphost.SettingValue)
 			continue
 		}
 		if ok {
-			*m.boolField(f.name) = types.BoolValue(v.Bool)
+			*f.boolean(m) = types.BoolValue(v.Bool)
 		}
 	}
 	switch {
@@ -212,6 +202,9 @@ func (r *RequestFilteringSettings) Configure(_ context.Context, req resource.Con
 	r.data = configure(req.ProviderData, &resp.Diagnostics)
 }
 
+// settingsWhat names what the resource manages, for where.
+const settingsWhat = "the request filtering settings"
+
 // settingsID is the import ID. Terraform refuses an empty import ID, so the
 // server scope on the provider's host is "/".
 func settingsID(host, location string) string {
@@ -243,18 +236,11 @@ func splitSettingsID(id string) (host, location string, ok bool) {
 	return host, location, id != "" && (location == "" || !strings.HasPrefix(location, "/"))
 }
 
-func settingsWhere(host, location string) string {
-	if location == "" {
-		return "the request filtering settings at the server scope of " + host
-	}
-	return fmt.Sprintf("the request filtering settings at location %q of %s", location, host)
-}
-
 // apply runs ManageSettings with the resource's record and stores the new
 // record in private state.
 func (r *RequestFilteringSettings) apply(ctx context.Context, host types.String, location string, want map[apphost.Setting]*string, own apphost.SettingsOwnership, what string, diags *diag.Diagnostics) (apphost.SettingsOwnership, bool) {
 	var next apphost.SettingsOwnership
-	name, ok := r.data.edit(ctx, host, what, func(h string) string { return settingsWhere(h, location) }, func(d *apphost.Doc) ([]byte, error) {
+	name, ok := r.data.edit(ctx, host, what, func(h string) string { return where(h, location, settingsWhat) }, func(d *apphost.Doc) ([]byte, error) {
 		out, o, err := d.ManageSettings(location, want, own)
 		next = o
 		return out, err
@@ -302,12 +288,12 @@ func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 	loc := state.Location.ValueString()
-	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return settingsWhere(h, loc) }, &resp.Diagnostics)
+	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return where(h, loc, settingsWhat) }, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	fail := func(err error) {
-		resp.Diagnostics.AddError("Cannot read "+settingsWhere(host, loc), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+		resp.Diagnostics.AddError("Cannot read "+where(host, loc, settingsWhat), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 	}
 	managed, _ := state.values()
 	got := map[apphost.Setting]apphost.SettingValue{}
@@ -319,7 +305,7 @@ func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRe
 		}
 		if len(raw) == 0 {
 			resp.Diagnostics.AddWarning("Nothing to import",
-				fmt.Sprintf("%s sets none of the request filtering settings this resource manages; create the resource instead of importing it.", describeLocation(loc)))
+				fmt.Sprintf("%s sets none of the request filtering settings this resource manages; create the resource instead of importing it.", capitalized(scope(loc))))
 			resp.State.RemoveResource(ctx)
 			return
 		}
@@ -344,13 +330,6 @@ func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRe
 		state.ID = types.StringValue(settingsID(state.Host.ValueString(), loc))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-}
-
-func describeLocation(loc string) string {
-	if loc == "" {
-		return "The server scope"
-	}
-	return fmt.Sprintf("Location %q", loc)
 }
 
 // Update writes the settings the plan sets and gives the ones it no longer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -11,6 +12,29 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 )
+
+// scope names a location for messages, one way everywhere: `the server
+// scope` or `location "Default Web Site/SMS_DP_SMSPKG$"`.
+func scope(location string) string {
+	if location == "" {
+		return "the server scope"
+	}
+	return fmt.Sprintf("location %q", location)
+}
+
+// where names what a resource manages for messages: `.config at the server
+// scope of dp01`, `hidden segment "bin" at location "Default Web Site" of dp01`.
+func where(host, location, what string) string {
+	return fmt.Sprintf("%s at %s of %s", what, scope(location), host)
+}
+
+// capitalized is s for the start of a sentence.
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
 
 // keyID is the import format of a keyed rule: `key` for the server scope on
 // the provider's host, `location|key` for a location, `host|location|key`

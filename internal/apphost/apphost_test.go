@@ -41,19 +41,19 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 		name, file, location, ext string
 		allowed                   bool
 		removed, added            []string
-		own                       Ownership
+		own                       ExtensionOwnership
 	}{
 		{
 			name: "adopt .config at server scope (KB2508665)", file: fixtureASPNET, ext: ".config", allowed: true,
 			removed: testfixtures.CRLF(`                    <add fileExtension=".config" allowed="false" />`),
 			added:   testfixtures.CRLF(`                    <add fileExtension=".config" allowed="true" />`),
-			own:     Ownership{Adopted: true, PreviousAllowed: ptr("false")},
+			own:     ExtensionOwnership{Adopted: true, PreviousAllowed: ptr("false")},
 		},
 		{
 			name: "adopt case-insensitively", file: fixtureASPNET, ext: ".MDB", allowed: true,
 			removed: testfixtures.CRLF(`                    <add fileExtension=".mdb" allowed="false" />`),
 			added:   testfixtures.CRLF(`                    <add fileExtension=".mdb" allowed="true" />`),
-			own:     Ownership{Adopted: true, PreviousAllowed: ptr("false")},
+			own:     ExtensionOwnership{Adopted: true, PreviousAllowed: ptr("false")},
 		},
 		{
 			name: "add into a self-closing fileExtensions", file: fixtureBase, ext: ".config", allowed: true,
@@ -94,7 +94,7 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 				`            </security>`,
 				`        </system.webServer>`,
 				`    </location>`),
-			own: Ownership{WroteRemove: true},
+			own: ExtensionOwnership{WroteRemove: true},
 		},
 		{
 			name: "new location, nothing inherited: no remove", file: fixtureBase,
@@ -144,7 +144,7 @@ func TestCreateDeleteOnFixtures(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
-func ownEqual(a, b Ownership) bool {
+func ownEqual(a, b ExtensionOwnership) bool {
 	return a.Adopted == b.Adopted && a.WroteRemove == b.WroteRemove &&
 		(a.PreviousAllowed == nil) == (b.PreviousAllowed == nil) &&
 		(a.PreviousAllowed == nil || *a.PreviousAllowed == *b.PreviousAllowed)

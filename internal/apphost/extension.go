@@ -11,10 +11,10 @@ type ExtensionRule struct {
 	Allowed   bool
 }
 
-// Ownership records what creating a rule did to the file, so that deleting it
+// ExtensionOwnership records what creating a rule did to the file, so that deleting it
 // undoes exactly that: an adopted entry gets its earlier value back, an added
 // entry goes (with the <remove> written before it).
-type Ownership struct {
+type ExtensionOwnership struct {
 	Adopted         bool    `json:"adopted"`
 	PreviousAllowed *string `json:"previous_allowed,omitempty"` // raw attribute text; nil when absent
 	WroteRemove     bool    `json:"wrote_remove,omitempty"`
@@ -61,20 +61,20 @@ func boolText(b bool) string {
 // entry is adopted (its value is set and the old one recorded); otherwise an
 // entry is added, with a <remove> first when the scope inherits one, since IIS
 // rejects a second <add> for a key a parent scope already has (HTTP 500.19).
-func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, Ownership, error) {
+func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, ExtensionOwnership, error) {
 	if err := d.positions(); err != nil {
-		return nil, Ownership{}, err
+		return nil, ExtensionOwnership{}, err
 	}
 	c := FileExtensions()
 	en, ok, err := d.Lookup(c, location, ext)
 	if err != nil {
-		return nil, Ownership{}, err
+		return nil, ExtensionOwnership{}, err
 	}
 	if ok {
 		if _, err := parseAllowed(en, location); err != nil {
-			return nil, Ownership{}, err
+			return nil, ExtensionOwnership{}, err
 		}
-		own := Ownership{Adopted: true}
+		own := ExtensionOwnership{Adopted: true}
 		if v, present := en.Attr("allowed"); present {
 			own.PreviousAllowed = &v
 		}
@@ -83,10 +83,10 @@ func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, O
 	}
 	inh, err := d.Inherited(c, location, ext)
 	if err != nil {
-		return nil, Ownership{}, err
+		return nil, ExtensionOwnership{}, err
 	}
 	out, err := d.Add(c, location, ext, []Attr{{"allowed", boolText(allowed)}}, inh)
-	return out, Ownership{WroteRemove: inh}, err
+	return out, ExtensionOwnership{WroteRemove: inh}, err
 }
 
 // SetFileExtensionAllowed changes allowed on an existing entry; when the entry
@@ -120,7 +120,7 @@ func (d *Doc) setAllowed(en Entry, location string, allowed bool) ([]byte, error
 }
 
 // DeleteFileExtension undoes CreateFileExtension as own records it.
-func (d *Doc) DeleteFileExtension(location, ext string, own Ownership) ([]byte, error) {
+func (d *Doc) DeleteFileExtension(location, ext string, own ExtensionOwnership) ([]byte, error) {
 	if err := d.positions(); err != nil {
 		return nil, err
 	}

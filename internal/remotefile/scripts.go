@@ -3,7 +3,7 @@ package remotefile
 // How a remote operation travels. The command line is the constant Loader
 // (cmd.exe limits it to about 3,000 characters of script, too few for the
 // operations). Stdin carries three lines: the operation's script, a constant
-// of this file, as base64 of UTF-8; its parameters as JSON; and a base64
+// of this file, gzipped UTF-8 in base64; its parameters as JSON; and a base64
 // payload (the file, for a write). The loader compiles the script and calls it
 // with the parameters and payload as arguments: values are bound as data and
 // never spliced into script text, so no value can change what a script does.
