@@ -171,13 +171,11 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"prefetch_hosts": schema.ListAttribute{
 				ElementType: types.StringType,
 				Optional:    true,
-				MarkdownDescription: "For a fleet: the hosts (`name` or `name:port`, spelled as in the resources' `host`) whose applicationHost.config " +
-					"the provider reads all at once, " + strconv.Itoa(hostconfig.PrefetchLimit) + " at a time, as soon as a refresh begins. " +
-					"Without it each host is read when Terraform reaches its first resource, 10 resources at a time by default, so a plan waits for " +
-					"the hosts one group after another; with it, for about the slowest one. Set it to the list the resources' `host` arguments " +
-					"come from, e.g. `prefetch_hosts = var.distribution_points`. Reads only, one command per host per run as without it; a run that " +
-					"refreshes nothing (an apply of a saved plan) reads nothing ahead, and a host that fails here is read again, and reported, " +
-					"by the resources on it. Environment: `IIS_PREFETCH_HOSTS` (comma-separated).",
+				MarkdownDescription: "For a fleet: the distribution points (`name` or `name:port`, spelled as in the resources' `host`) " +
+					"to read all at once as soon as a plan or refresh begins, so that a plan of many DPs takes about as long as the slowest DP " +
+					"rather than reading them a few at a time. Set it to the list the resources' `host` arguments come from, e.g. " +
+					"`prefetch_hosts = var.distribution_points`. It only reads, and each DP is still read once per run; a DP that cannot be " +
+					"read here is reported by the resources on it. Environment: `IIS_PREFETCH_HOSTS` (comma-separated).",
 				Validators: []validator.List{listvalidator.ValueStringsAre(resources.HostValidator())},
 			},
 		},
