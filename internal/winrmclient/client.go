@@ -91,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 		cleanupTimeout: defaultCleanupTimeout,
 		errs: errorFactory{
 			host: cfg.Host, port: cfg.Port, auth: cfg.Auth, username: cfg.Username, https: cfg.HTTPS,
-			plainHTTP: !cfg.HTTPS && cfg.Auth != AuthNTLM,
+			plainHTTP: !cfg.HTTPS && cfg.Auth != AuthNTLM && cfg.Auth != AuthKerberos,
 		},
 	}
 	c.readTimeout = c.opTimeout + headerSlack
