@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 
@@ -239,4 +241,66 @@ func TestKerberosRefusesUnauthenticatedHost(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestKerberosDiagnostics: each Kerberos failure a user meets, against the
+// MIT KDC, gets a diagnostic that names the host and the fix.
+func TestKerberosDiagnostics(t *testing.T) {
+	kdc := acctest.StartKDC(t)
+	closed := closedPort(t)
+	staleKeytab := keytab.New()
+	if err := staleKeytab.AddEntry("HTTP/localhost", kdc.Realm, "not-the-key", time.Now(), 1, etypeID.AES256_CTS_HMAC_SHA1_96); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mod    func(c *winrmclient.Config)
+		keytab *keytab.Keytab
+		want   []string
+	}{
+		{"unknown SPN", func(c *winrmclient.Config) { c.SPN = "HTTP/dp99.iis.test" },
+			nil, []string{"cannot get a Kerberos ticket for HTTP/dp99.iis.test", "KDC_ERR_S_PRINCIPAL_UNKNOWN", "The KDC does not know the service principal", "setspn -L"}},
+		{"KDC unreachable", func(c *winrmclient.Config) {
+			c.Krb5Conf = strings.Replace(c.Krb5Conf, "kdc = 127.0.0.1:", "kdc = 127.0.0.1:"+strconv.Itoa(closed)+"#", 1)
+		}, nil, []string{"cannot get a Kerberos ticket", "No KDC of the realm answered", "port 88"}},
+		{"wrong realm", func(c *winrmclient.Config) { c.Realm = "CORP.EXAMPLE" },
+			nil, []string{"cannot get a Kerberos ticket", "The realm is not the user's", "[realms]"}},
+		{"wrong password", func(c *winrmclient.Config) { c.Password = "not-the-password" },
+			nil, []string{"cannot get a Kerberos ticket", `The KDC rejected the password (or keytab) of "tf-acc"`}},
+		{"host with a stale key", func(*winrmclient.Config) {},
+			staleKeytab, []string{"the host refused the Kerberos login with a ticket for HTTP/localhost (HTTP 401); it answered (41) KRB_AP_ERR_MODIFIED", "cannot decrypt the ticket", "setspn -Q HTTP/localhost"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := *kdc
+			if tc.keytab != nil {
+				k.Service = tc.keytab
+			}
+			h := startKerberosHost(t, &k, false, false, nil, nil)
+			tc.mod(&h.cfg)
+			_, err := run(t, h.cfg, 1)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Log(err)
+			for _, want := range append([]string{"localhost:" + strconv.Itoa(h.cfg.Port), `(auth "kerberos")`}, tc.want...) {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q", want)
+				}
+			}
+			if strings.Contains(err.Error(), "not-the-password") {
+				t.Error("the password leaked")
+			}
+		})
+	}
+}
+
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	return p
 }

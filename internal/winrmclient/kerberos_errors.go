@@ -20,7 +20,8 @@ func (f errorFactory) kerberos(op, spn string, err error) *Error {
 	msg := err.Error()
 	hint := "Check realm, krb5_conf (the realm's KDCs must be reachable on port 88) and the credentials"
 	switch {
-	case strings.Contains(msg, "KDC_ERR_PREAUTH_FAILED") || strings.Contains(msg, "KRB_AP_ERR_BAD_INTEGRITY"):
+	case strings.Contains(msg, "KDC_ERR_PREAUTH_FAILED") || strings.Contains(msg, "KRB_AP_ERR_BAD_INTEGRITY") ||
+		strings.Contains(msg, "client password/keytab incorrect"):
 		hint = fmt.Sprintf("The KDC rejected the password (or keytab) of \"%s\": check them", f.username)
 	case strings.Contains(msg, "KDC_ERR_C_PRINCIPAL_UNKNOWN"):
 		hint = fmt.Sprintf("The KDC does not know the user \"%s\": check username and realm", f.username)
@@ -29,7 +30,7 @@ func (f errorFactory) kerberos(op, spn string, err error) *Error {
 			"or set spn to the host's HTTP service principal (setspn -L <host> lists them)", spn)
 	case strings.Contains(msg, "KRB_AP_ERR_SKEW"):
 		hint = "The clocks of this machine and the KDC differ by more than 5 minutes: synchronise them (NTP, w32tm /resync on Windows)"
-	case strings.Contains(msg, "KDC_ERR_WRONG_REALM") || strings.Contains(msg, "no KDCs defined") || strings.Contains(msg, "realm"):
+	case strings.Contains(msg, "KDC_ERR_WRONG_REALM") || strings.Contains(msg, "no KDCs defined"):
 		hint = "The realm is not the user's, or krb5_conf has no [realms] entry for it: set realm to the Active Directory domain in upper case (e.g. CORP.EXAMPLE) " +
 			"and name its KDCs in krb5_conf (kdc = dc01.corp.example:88 under [realms])"
 	case strings.Contains(msg, "networking") || strings.Contains(msg, "connect") || strings.Contains(msg, "dial"):

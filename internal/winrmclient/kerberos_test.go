@@ -2,7 +2,9 @@ package winrmclient
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,47 @@ func TestKerberosLoginVerifiesReply(t *testing.T) {
 			for _, want := range []string{"dp01.corp.example:5985", "the host was not authenticated", "Nothing was sent to it"} {
 				if !strings.Contains(e.Error(), want) {
 					t.Errorf("diagnostic lacks %q: %v", want, e)
+				}
+			}
+		})
+	}
+}
+
+// TestKerberosErrorHints: the failures that cannot be staged against the
+// test KDC (a clock skew needs a clock that is off) are read from the texts
+// gokrb5 and a host produce.
+func TestKerberosErrorHints(t *testing.T) {
+	f := errorFactory{host: "dp01.corp.example", port: 5985, auth: AuthKerberos, username: "svc"}
+	skew := messages.NewKRBError(types.NewPrincipalName(nametype.KRB_NT_SRV_HST, "HTTP/dp01"), "CORP.EXAMPLE", errorcode.KRB_AP_ERR_SKEW, "")
+	skewBytes, err := skew.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	skewTok, err := gsskrb.RespToken(spnego.NegStateReject, gsskrb.OIDKRB5, gsskrb.MarshalMechToken(gsskrb.TokKRBError, skewBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("WWW-Authenticate", "Negotiate "+base64.StdEncoding.EncodeToString(skewTok))
+	for _, tc := range []struct {
+		name string
+		err  *Error
+		want []string
+	}{
+		{"KDC clock skew", f.kerberos("create shell", "HTTP/dp01.corp.example",
+			errors.New("[Root cause: KDC_Error] KDC_Error: AS Exchange Error: kerberos error response from KDC: KRB Error: (37) KRB_AP_ERR_SKEW Clock skew too great")),
+			[]string{"dp01.corp.example:5985", "cannot get a Kerberos ticket", "differ by more than 5 minutes", "w32tm /resync"}},
+		{"host clock skew", f.kerberosRefused("create shell", "HTTP/dp01.corp.example", h, false),
+			[]string{"dp01.corp.example:5985", "KRB_AP_ERR_SKEW", "the clocks of this machine and the host differ"}},
+		{"refused over https without a reason", f.kerberosRefused("create shell", "HTTP/dp01.corp.example", http.Header{}, true),
+			[]string{"without saying why", "missing channel binding", "CbtHardeningLevel=Strict"}},
+		{"refused over http without a reason", f.kerberosRefused("create shell", "HTTP/dp01.corp.example", http.Header{}, false),
+			[]string{"without saying why", "registered to the host's own account", "clocks"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, w := range tc.want {
+				if !strings.Contains(strings.ToLower(tc.err.Error()), strings.ToLower(w)) {
+					t.Errorf("lacks %q: %v", w, tc.err)
 				}
 			}
 		})
