@@ -300,7 +300,10 @@ func closedPort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	return p
+	defer l.Close()
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("listener address %v is not TCP", l.Addr())
+	}
+	return addr.Port
 }
