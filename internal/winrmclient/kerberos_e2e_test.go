@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,4 +307,53 @@ func closedPort(t *testing.T) int {
 		t.Fatalf("listener address %v is not TCP", l.Addr())
 	}
 	return addr.Port
+}
+
+// TestKerberosReauthenticates: when the host drops the connection, or
+// answers 401 on it because it lost the security context (a restarted
+// WinRM service), the client logs in again on a fresh connection and goes
+// on sealed: never a message in clear.
+func TestKerberosReauthenticates(t *testing.T) {
+	kdc := acctest.StartKDC(t)
+	var forget atomic.Bool
+	lostContext := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "" && forget.CompareAndSwap(true, false) {
+				w.Header().Set("WWW-Authenticate", "Negotiate")
+				w.Header().Set("Content-Length", "0")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := startKerberosHost(t, kdc, false, false, nil, lostContext)
+	c, err := winrmclient.New(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	runOne := func(in string) {
+		t.Helper()
+		res, err := c.RunPowerShell(context.Background(), "Get-Content", []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(res.Stdout) != in {
+			t.Fatalf("stdout %q", res.Stdout)
+		}
+	}
+	runOne("first")
+	before := c.Stats().Handshakes
+	h.ts.CloseClientConnections()
+	runOne("after the host closed the connection")
+	afterClose := c.Stats().Handshakes
+	forget.Store(true)
+	runOne("after the host lost the context")
+	if afterClose <= before || c.Stats().Handshakes <= afterClose {
+		t.Errorf("logins: %d, then %d after the close, %d after the lost context; want a new login each time", before, afterClose, c.Stats().Handshakes)
+	}
+	if st := h.srv.Stats(); st.Unsealed != 0 || st.RefusedUnencrypted != 0 {
+		t.Errorf("a message went in clear: %+v", st)
+	}
 }
