@@ -91,10 +91,10 @@ func TestPywinrmKerberosReadsTheFile(t *testing.T) {
 	if err := os.WriteFile(script, []byte(pywinrmRead), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := func(t *testing.T, wrap func(http.Handler) http.Handler) (*dpsim.Sim, string) {
+	start := func(t *testing.T, wrap func(http.Handler) http.Handler, strict ...bool) (*dpsim.Sim, string) {
 		file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
 		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: acctest.SimUser, Password: acctest.SimPassword, TLS: true,
-			Auth: &dpsim.Auth{Kerberos: kdc.Service}, Wrap: wrap, Logf: t.Logf})
+			Auth: &dpsim.Auth{Kerberos: kdc.Service, StrictChannelBinding: len(strict) > 0 && strict[0]}, Wrap: wrap, Logf: t.Logf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,6 +130,16 @@ func TestPywinrmKerberosReadsTheFile(t *testing.T) {
 		}
 		if st := sim.Stats(); st.Handshakes == 0 || st.AuthFailures > 1 {
 			t.Errorf("want Kerberos logins and no refused one: %+v", st)
+		}
+	})
+	t.Run("a Strict host refuses a login without channel bindings", func(t *testing.T) {
+		sim, _ := start(t, nil, true)
+		_, log, err := pywinrm(t, sim)
+		if err == nil || !strings.Contains(log, "InvalidCredentialsError") {
+			t.Fatalf("a CbtHardeningLevel=Strict host accepted a login without channel bindings: %v\n%s", err, log)
+		}
+		if st := sim.Stats(); st.Create != 0 || st.AuthFailures == 0 {
+			t.Errorf("want the login refused before any message: %+v", st)
 		}
 	})
 	t.Run("refuses a host without an AP-REP", func(t *testing.T) {
