@@ -36,6 +36,7 @@ type Context struct {
 	et             etype.EType
 	initiator      bool
 	acceptorSubkey bool
+	ec             int // filler octets this side adds: 0, or 16 as Windows does
 
 	mu      sync.Mutex
 	sendSeq uint64
@@ -46,7 +47,7 @@ type Context struct {
 // subkey if the AP-REP carried one, else the initiator's subkey, else the
 // ticket's session key; acceptorSubkey says it is the acceptor's), this
 // side's initial sequence number and the peer's.
-func NewContext(key types.EncryptionKey, initiator, acceptorSubkey bool, sendSeq, recvSeq uint64) (*Context, error) {
+func NewContext(key types.EncryptionKey, initiator, acceptorSubkey bool, sendSeq, recvSeq uint64, opts ...Option) (*Context, error) {
 	switch key.KeyType {
 	case etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA256_128, etypeID.AES256_CTS_HMAC_SHA384_192:
 	default:
@@ -59,13 +60,30 @@ func NewContext(key types.EncryptionKey, initiator, acceptorSubkey bool, sendSeq
 	if err != nil {
 		return nil, err
 	}
-	return &Context{key: key, et: et, initiator: initiator, acceptorSubkey: acceptorSubkey, sendSeq: sendSeq, recvSeq: recvSeq}, nil
+	c := &Context{key: key, et: et, initiator: initiator, acceptorSubkey: acceptorSubkey, sendSeq: sendSeq, recvSeq: recvSeq}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
+
+// Option varies how a Context seals.
+type Option func(*Context)
+
+// WindowsFiller makes Wrap seal as Windows' GSS_WrapEx does (MS-KILE
+// 3.4.5.4.1): an extra count of one AES block (16 filler octets) and the
+// trailer rotated by RRC+EC, not RRC alone as RFC 4121 has it. The
+// simulator seals so, to hold the client to what a Windows host sends. The
+// client keeps EC 0, where both readings of the rotation agree, as MIT's
+// gss_wrap_iov and pywinrm do against Windows.
+func WindowsFiller() Option { return func(c *Context) { c.ec = 16 } }
 
 // HeaderLen is the length of the signature part of a sealed message (the
 // length MS-WSMV's framing announces before it): the token header, the
 // rotated encrypted header copy and checksum, and the encrypted confounder.
-func (c *Context) HeaderLen() int { return wrapHeaderLen + c.rrc() + c.et.GetConfounderByteSize() }
+func (c *Context) HeaderLen() int {
+	return wrapHeaderLen + c.rrc() + c.ec + c.et.GetConfounderByteSize()
+}
 
 // rrc is the right rotation count that moves the trailer (the encrypted
 // header copy and the checksum) in front of the ciphertext, so the message's
@@ -101,25 +119,28 @@ func wrapHeader(flags byte, ec, rrc uint16, seq uint64) []byte {
 }
 
 // Wrap seals plain in a Wrap token with confidentiality (RFC 4121 4.2.4):
-// E(confounder | plain | header with RRC 0) followed by the checksum,
-// rotated right by RRC. EC is 0: AES-CTS needs no filler.
+// E(confounder | plain | filler | header with RRC 0) followed by the
+// checksum, rotated right by RRC (and EC, see WindowsFiller). AES-CTS needs
+// no filler, so EC is 0 unless WindowsFiller asks for 16.
 func (c *Context) Wrap(plain []byte) (sealed, signature []byte, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	seal, _ := c.usages()
 	fl := c.flags(!c.initiator)
-	inner := make([]byte, 0, len(plain)+wrapHeaderLen)
+	inner := make([]byte, 0, len(plain)+c.ec+wrapHeaderLen)
 	inner = append(inner, plain...)
-	inner = append(inner, wrapHeader(fl, 0, 0, c.sendSeq)...)
+	inner = append(inner, make([]byte, c.ec)...)
+	inner = append(inner, wrapHeader(fl, uint16(c.ec), 0, c.sendSeq)...)
 	_, ct, err := c.et.EncryptMessage(c.key.KeyValue, inner, seal)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot seal the message: %v", err)
 	}
 	rrc := c.rrc()
+	rot := rrc + c.ec
 	token := make([]byte, 0, wrapHeaderLen+len(ct))
-	token = append(token, wrapHeader(fl, 0, uint16(rrc), c.sendSeq)...)
-	token = append(token, ct[len(ct)-rrc:]...)
-	token = append(token, ct[:len(ct)-rrc]...)
+	token = append(token, wrapHeader(fl, uint16(c.ec), uint16(rrc), c.sendSeq)...)
+	token = append(token, ct[len(ct)-rot:]...)
+	token = append(token, ct[:len(ct)-rot]...)
 	c.sendSeq++
 	n := len(token) - len(plain)
 	return token[n:], token[:n], nil

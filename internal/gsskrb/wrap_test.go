@@ -176,3 +176,37 @@ func TestUnwrapRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestWindowsFiller: tokens sealed as Windows seals them (EC 16, rotated
+// by RRC+EC: a 76-byte signature) unwrap, and so do ours on a Windows-style
+// peer; both directions of one context.
+func TestWindowsFiller(t *testing.T) {
+	key := types.EncryptionKey{KeyType: etypeID.AES128_CTS_HMAC_SHA1_96, KeyValue: unhex(t, "00112233445566778899aabbccddeeff")}
+	win, err := NewContext(key, false, true, 7, 1000, WindowsFiller())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := NewContext(key, true, true, 1000, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{"<s:Envelope>reply</s:Envelope>", strings.Repeat("z", 4097)} {
+		sealed, sig, err := win.Wrap([]byte(msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sig) != 76 || len(sig) != win.HeaderLen() || len(sealed) != len(msg) || sig[5] != 16 || sig[7] != 28 {
+			t.Fatalf("Windows-style token: %d-byte signature (HeaderLen %d), %d of %d bytes, header %x", len(sig), win.HeaderLen(), len(sealed), len(msg), sig[:8])
+		}
+		if got, err := cli.Unwrap(sealed, sig); err != nil || string(got) != msg {
+			t.Fatalf("client reading a Windows-style token: %.20q %v", got, err)
+		}
+		s2, g2, err := cli.Wrap([]byte(msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := win.Unwrap(s2, g2); err != nil || string(got) != msg {
+			t.Fatalf("Windows-style side reading ours: %.20q %v", got, err)
+		}
+	}
+}

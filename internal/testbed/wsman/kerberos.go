@@ -34,8 +34,8 @@ import (
 //   - mutual authentication asked (the GSS mutual flag or the AP option):
 //     the 200 carries the AP-REP, in a SPNEGO accept-completed when the
 //     client spoke SPNEGO and raw when it sent a raw token, with an
-//     acceptor subkey and sequence number, as Windows sends (MS-KILE
-//     3.4.5.1);
+//     acceptor subkey (whose key seals the messages: MS-KILE 3.1.1.2) and
+//     sequence number;
 //   - channel bindings: over TLS a binding for another certificate is
 //     refused; with Strict (CbtHardeningLevel=Strict) a login without one
 //     is refused too, with the bare 401 http.sys gives;
@@ -43,7 +43,9 @@ import (
 //     Negotiate token (RFC 4121 4.1 lets the acceptor return one), so the
 //     client can tell a clock skew from a wrong key;
 //   - the context seals the connection's messages over HTTP (RFC 4121 Wrap
-//     tokens in MS-WSMV framing).
+//     tokens in MS-WSMV framing), with the 16 filler octets and rotation
+//     Windows uses (MS-KILE 3.4.5.4.1), and reads the client's tokens
+//     whatever their EC.
 type KerberosScheme struct {
 	keytab *keytab.Keytab
 	cert   *x509.Certificate // the listener's, for channel bindings; nil: not checked
@@ -125,7 +127,7 @@ func (k *KerberosScheme) Authenticate(r *http.Request, _ *Conn) Outcome {
 		if err != nil {
 			return Outcome{Mine: true, Err: err}
 		}
-		ctx, err = gsskrb.NewContext(subkey, false, true, seq, uint64(apreq.Authenticator.SeqNumber))
+		ctx, err = gsskrb.NewContext(subkey, false, true, seq, uint64(apreq.Authenticator.SeqNumber), gsskrb.WindowsFiller())
 		if err != nil {
 			ctx = nil // an RC4 ticket: authenticated, but no sealing
 		}
@@ -140,7 +142,7 @@ func (k *KerberosScheme) Authenticate(r *http.Request, _ *Conn) Outcome {
 		// Without an AP-REP both directions count from the initiator's
 		// number (RFC 4121 4.2.6 leaves it to the mechanism; MIT does so).
 		seq := uint64(apreq.Authenticator.SeqNumber)
-		if ctx, err = gsskrb.NewContext(key, false, false, seq, seq); err != nil {
+		if ctx, err = gsskrb.NewContext(key, false, false, seq, seq, gsskrb.WindowsFiller()); err != nil {
 			ctx = nil
 		}
 	}
