@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -355,5 +356,36 @@ func TestKerberosReauthenticates(t *testing.T) {
 	}
 	if st := h.srv.Stats(); st.Unsealed != 0 || st.RefusedUnencrypted != 0 {
 		t.Errorf("a message went in clear: %+v", st)
+	}
+}
+
+// TestKerberosConcurrent: one client, many goroutines (run with -race):
+// every connection keeps its own Kerberos context and sequence numbers.
+func TestKerberosConcurrent(t *testing.T) {
+	kdc := acctest.StartKDC(t)
+	h := startKerberosHost(t, kdc, false, false, nil, nil)
+	c, err := winrmclient.New(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3 {
+				in := "g" + strconv.Itoa(g) + "-i" + strconv.Itoa(i)
+				res, err := c.RunPowerShell(context.Background(), "Get-Content", []byte(in))
+				if err != nil || string(res.Stdout) != in {
+					t.Errorf("%s: %q %v", in, res.Stdout, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	_ = c.Close(context.Background())
+	st, cs := h.srv.Stats(), c.Stats()
+	if st.Unsealed != 0 || st.UnsealFailures != 0 || st.ShellsOpen != 0 || cs.Handshakes == 0 || st.Handshakes != cs.Handshakes {
+		t.Errorf("host %+v; client logins %d", st, cs.Handshakes)
 	}
 }
