@@ -101,8 +101,11 @@ function Get-WriteLock { New-Object Threading.Mutex($false, ('Global\tf-iis-' + 
 function Wait-WriteLock($lock) {
   try { if (-not $lock.WaitOne(60000)) { Fail 'busy' 'another Terraform write held the lock for 60 s' } } catch [Threading.AbandonedMutexException] { }
 }
+function Test-Missing($p) {
+  try { [void][IO.File]::GetAttributes($p); return $false } catch { return ((Get-Inner $_.Exception) -is [IO.FileNotFoundException]) }
+}
 function Repair-Live {
-  if ([IO.File]::Exists($path)) { return }
+  if (-not (Test-Missing $path)) { return }
   $baks = @(Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending)
   $tmps = @(Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-*.tmp'))
   if ($baks.Count -eq 0 -and $tmps.Count -eq 0) { return }
@@ -182,16 +185,24 @@ try {
 //  8. anything else that fails after the swap rolls back too and answers
 //     "rolled_back"; if the rollback itself fails, the new file stays (never
 //     no file) and the answer is "rollback_failed", applied;
-//  9. backups beyond keep_backups are deleted, oldest first.
+//  9. backups beyond keep_backups are deleted, oldest first; from here on
+//     nothing fails the write: it is in place and IIS accepted it.
+//
+// "Missing" is Test-Missing (GetAttributes throws FileNotFoundException),
+// not File.Exists, which answers false for a file the account may not see
+// (File.Exists documentation): a filtered token must read as access denied,
+// never as a missing file to be restored.
 const WriteScript = common + `function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
 function Remove-Temp {
   if ($tmp -and [IO.File]::Exists($tmp)) { [IO.File]::Delete($tmp) }
 }
 function Restore-Live {
-  if ([IO.File]::Exists($path)) { return }
-  if ($bak -and [IO.File]::Exists($bak)) { [IO.File]::Move($bak, $path); return }
-  if ($undo -and [IO.File]::Exists($undo)) { [IO.File]::Move($undo, $path); return }
-  Fail 'live_missing' ($path + ' is missing after a failed replace, and neither ' + $bak + ' nor ' + $tmp + ' could be moved back: rename the backup to ' + $path) $null $null $false
+  if (-not (Test-Missing $path)) { return }
+  $from = $null
+  if ($bak -and [IO.File]::Exists($bak)) { $from = $bak } elseif ($undo -and [IO.File]::Exists($undo)) { $from = $undo }
+  if (-not $from) { Fail 'live_missing' ($path + ' is missing after a failed replace and no file of this write is left to put back: restore it from the newest ' + $name + '.tf-backup-* file') }
+  try { [IO.File]::Move($from, $path); return } catch { $e = Get-Inner $_.Exception }
+  Fail 'live_missing' ($path + ' is missing after a failed replace and moving ' + $from + ' back failed (' + $e.Message + '): rename ' + $from + ' to ' + $path + ' on the host') $null $null $false (Get-Win32 $e)
 }
 function Invoke-Swap {
   for ($i = 1; ; $i++) {
@@ -207,11 +218,12 @@ function Invoke-Swap {
 }
 function Undo-Swap {
   $undo = Join-Path $dir ($name + '.tf-' + $id + '.undo.tmp')
+  $why = $null
   try { [IO.File]::Replace($bak, $path, $undo) } catch {
-    $e = Get-Inner $_.Exception
+    $why = 'putting the previous file back failed (' + (Get-Inner $_.Exception).Message + ')'
     Restore-Live
-    return ('putting the previous file back failed (' + $e.Message + '); the new file stays; the previous one is ' + $bak)
   }
+  if ((Get-Sha256 ([IO.File]::ReadAllBytes($path))) -eq $req.content_sha256) { return ($why + '; the new file stays; the previous one is ' + $bak) }
   [IO.File]::Delete($undo)
   return $null
 }
@@ -255,8 +267,10 @@ try {
   $why = Test-Iis
   if ($why) { Undo-Fail 'rejected' $why $null $null }
   $swapped = $false
-  foreach ($f in @(Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending | Select-Object -Skip ([int]$req.keep_backups))) { try { [IO.File]::Delete($f.FullName) } catch { } }
-  Out-Result @{ sha256 = (Get-Sha256 ([IO.File]::ReadAllBytes($path))); backup = $bak } $null
+  try { foreach ($f in @(Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending | Select-Object -Skip ([int]$req.keep_backups))) { try { [IO.File]::Delete($f.FullName) } catch { } } } catch { }
+  $final = $req.content_sha256
+  try { $final = Get-Sha256 ([IO.File]::ReadAllBytes($path)) } catch { }
+  Out-Result @{ sha256 = $final; backup = $bak } $null
 } catch {
   $e = Get-Inner $_.Exception
   if ($swapped) { Undo-Fail 'rolled_back' ('after the replace: ' + $e.Message) $null $null }
