@@ -97,8 +97,22 @@ type scriptExit struct {
 type killed struct{}
 
 // try runs body; a .NET exception it throws goes to catch, as in a
-// PowerShell try/catch. An exit or a kill passes through.
-func try(body func(), catch func(e *dotnetError)) {
+// PowerShell try/catch, and finally (if given) runs last whatever happened,
+// except a kill. An exit or a kill passes through the catch.
+func try(body func(), catch func(e *dotnetError), finally ...func()) {
+	if len(finally) > 0 {
+		defer func() {
+			p := recover()
+			if _, dead := p.(killed); !dead {
+				for _, f := range finally {
+					f()
+				}
+			}
+			if p != nil {
+				panic(p)
+			}
+		}()
+	}
 	var caught *dotnetError
 	func() {
 		defer func() {

@@ -179,6 +179,7 @@ func writeIDOf(name string) string {
 
 // common is the top level of the common part.
 func (r *scriptRun) common(path string) {
+	r.eap("Stop")
 	if !is64BitProcess() {
 		r.fail(remotefile.CodeNot64Bit, "PowerShell is 32-bit; applicationHost.config is visible only to 64-bit processes", "", nil, false, 0)
 	}
@@ -200,11 +201,6 @@ func winSplit(p string) (dir, name string) {
 func (r *scriptRun) readScript() {
 	r.common(r.read.Path)
 	r.own = false
-	defer func() {
-		if r.own {
-			r.mutex.ReleaseMutex()
-		}
-	}()
 	try(func() {
 		if r.read.WaitWriters || !r.file.Exists(r.path) {
 			r.lockName = r.getWriteLock()
@@ -218,6 +214,10 @@ func (r *scriptRun) readScript() {
 		r.outResult(remotefile.ReadResult{Path: r.path, SHA256: r.getSha256(bytes), Size: int64(len(bytes)), Gzip: r.read.Gzip}, r.outData(bytes))
 	}, func(e *dotnetError) {
 		r.outFail(e, false)
+	}, func() {
+		if r.own {
+			r.mutex.ReleaseMutex()
+		}
 	})
 }
 
@@ -325,11 +325,6 @@ func (r *scriptRun) undoFail(code, why, cur string, data []byte) {
 func (r *scriptRun) writeScript() {
 	r.common(r.req.Path)
 	r.tmp, r.bak, r.undo, r.id, r.swapped, r.own = "", "", "", "", false, false
-	defer func() {
-		if r.own {
-			r.mutex.ReleaseMutex()
-		}
-	}()
 	try(func() {
 		r.lockName = r.getWriteLock()
 		r.waitWriteLock()
@@ -394,6 +389,10 @@ func (r *scriptRun) writeScript() {
 		r.restoreLive()
 		r.removeTemp()
 		r.outFail(e, false)
+	}, func() {
+		if r.own {
+			r.mutex.ReleaseMutex()
+		}
 	})
 }
 
