@@ -323,7 +323,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 		case answered(err):
 			// The host said what happened (and whether the change was
 			// applied): that stands, whatever is on disk now.
-			answerAll(batch, err)
+			answerAll(batch, s.repairAfter(ctx, err))
 			return
 		default:
 			settled, serr := s.settle(ctx, snap.file, doc, err)
@@ -376,6 +376,20 @@ func answerAll(batch []*pending, err error) {
 	for _, p := range batch {
 		p.done <- result{err: err}
 	}
+}
+
+// repairAfter follows a write that left the live file missing (the script
+// could not move the backup back, CodeLiveMissing) with one settled read,
+// whose script repairs what it can tell apart; the error then says whether
+// the file is back. Any other error is returned as it is.
+func (s *Store) repairAfter(ctx context.Context, err error) error {
+	if !remotefile.IsCode(err, remotefile.CodeLiveMissing) {
+		return err
+	}
+	if _, rerr := s.current(ctx, true, true); rerr != nil {
+		return fmt.Errorf("%w; a repair was tried and failed: %v", err, rerr)
+	}
+	return fmt.Errorf("%w; a later read put the previous file back in place: run terraform apply again", err)
 }
 
 // answered reports an error the write script itself answered.

@@ -74,7 +74,7 @@ func (e *Error) Error() string {
 	case CodeConflict:
 		hint = "another writer changed the file; run terraform apply again"
 	case CodeRejected:
-		hint = "the change was not applied; check the entry against the IIS configuration schema, or report it if the provider wrote it"
+		hint = "check the entry against the IIS configuration schema, or report it if the provider wrote it"
 	case CodeBusy:
 		hint = "another Terraform run is writing the same file; nothing was written: run terraform apply again"
 	case CodeConstrainedLanguage:
@@ -221,6 +221,9 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 		}
 		if len(detail) > 600 {
 			detail = detail[:600] + "…"
+		}
+		if detail == "" {
+			detail = "it printed nothing"
 		}
 		return nil, &Error{Op: op, Host: c.Host, Path: path, Code: CodeNoAnswer, Message: fmt.Sprintf("the remote script failed with exit code %d and no result: %s", out.ExitCode, detail)}
 	}

@@ -167,8 +167,8 @@ func (f *Failures) Injected() int {
 	return n
 }
 
-// hitsOf counts how often the named failure struck.
-func (f *Failures) hitsOf(name string) int {
+// Hits counts how often the named failure struck.
+func (f *Failures) Hits(name string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0

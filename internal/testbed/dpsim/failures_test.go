@@ -193,7 +193,7 @@ func TestEveryFailureAtEveryOccurrence(t *testing.T) {
 					leaveLeftovers(t, fx.file)
 				}
 				err := fx.write()
-				if fx.f.hitsOf(name) == 0 {
+				if fx.f.Hits(name) == 0 {
 					break
 				}
 				struck = true
