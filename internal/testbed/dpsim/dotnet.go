@@ -47,7 +47,7 @@ func errSharing(p string) *dotnetError {
 	return &dotnetError{"IOException", hresultFromWin32(32), fmt.Sprintf("The process cannot access the file '%s' because it is being used by another process.", p)}
 }
 
-func errExists(p string) *dotnetError {
+func errExists() *dotnetError {
 	return &dotnetError{"IOException", hresultFromWin32(183), "Cannot create a file when that file already exists.\r\n"}
 }
 
@@ -87,10 +87,7 @@ func errCannotStart(p string) *dotnetError {
 
 // scriptExit is PowerShell's exit: it ends the script through every finally
 // block, and no catch sees it.
-type scriptExit struct {
-	stdout []byte
-	code   int
-}
+type scriptExit struct{ code int }
 
 // killed is the process killed from outside (TerminateProcess, a reboot):
 // nothing more runs, not even finally blocks, and nothing more is written.

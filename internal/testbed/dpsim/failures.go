@@ -201,19 +201,3 @@ func (f *Failures) strike(prim string, after, inWrite bool) []string {
 	}
 	return out
 }
-
-// active reports a host condition (fips, constrained-language) without
-// counting it as an occurrence.
-func (f *Failures) active(name string) bool {
-	if f == nil {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.rules {
-		if r.spec.name == name {
-			return true
-		}
-	}
-	return false
-}

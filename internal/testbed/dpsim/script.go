@@ -171,7 +171,7 @@ func writeIDOf(name string) string {
 		return ""
 	}
 	id := name[len(name)-32:]
-	if _, err := hex.DecodeString(id); err != nil || strings.ToLower(id) != id {
+	if _, err := hex.DecodeString(id); err != nil { // -match is case-insensitive
 		return ""
 	}
 	return id

@@ -132,7 +132,7 @@ func (f fileAPI) Move(src, dst string) {
 		panic(errFileNotFound(src))
 	}
 	if _, err := os.Lstat(ld); err == nil {
-		panic(errExists(dst))
+		panic(errExists())
 	}
 	if err := os.Rename(ls, ld); err != nil {
 		panic(errAccessDenied(src))

@@ -166,7 +166,7 @@ resource "iis_request_filtering_extension" "mdb" {
 			// A leftover of an earlier run whose delete was denied stays
 			// until a later write; anything else is this run's.
 			for _, tmp := range r.temps(t) {
-				if !(sc.leftovers && strings.HasSuffix(tmp, ".tf-00000000000000000000000000000000.tmp")) {
+				if planted := sc.leftovers && strings.HasSuffix(tmp, ".tf-00000000000000000000000000000000.tmp"); !planted {
 					t.Errorf("temporary file left after the next apply: %s", tmp)
 				}
 			}
