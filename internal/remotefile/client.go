@@ -215,7 +215,7 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 		return nil, e
 	}
 	if out.ExitCode != 0 || derr != nil || json.Unmarshal(head, result) != nil {
-		detail := strings.TrimSpace(string(out.Stderr))
+		detail := readableStderr(out.Stderr)
 		if detail == "" {
 			detail = strings.TrimSpace(string(out.Stdout))
 		}

@@ -25,8 +25,8 @@ func TestErrorsSayWhatHappenedAndWhatToDo(t *testing.T) {
 		code         string
 		want         []string
 	}{
-		{"constrained language", `{"error":{"code":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}` + "\r\n", CodeConstrainedLanguage,
-			[]string{"Constrained Language Mode", "AppLocker or WDAC", "the change was not applied"}},
+		{"constrained language", `{"error":{"code":"constrained_language","message":"ConstrainedLanguage"}}` + "\r\n", CodeConstrainedLanguage,
+			[]string{"ConstrainedLanguage", "Constrained Language Mode", "AppLocker or WDAC", "the change was not applied"}},
 		{"access denied", `{"error":{"code":"access_denied","message":"Access to the path is denied.","win32":5}}` + "\n", CodeAccessDenied,
 			[]string{"LocalAccountTokenFilterPolicy", "UAC remote restrictions", "Modify rights"}},
 		{"replace failed", `{"error":{"code":"replace_failed","message":"ReplaceFile failed with Win32 error 1177","win32":1177}}` + "\n", CodeReplaceFailed,

@@ -34,9 +34,9 @@ package remotefile
 // types such as [Console] and GZipStream are refused, so nothing after it
 // could run. It answers a code of its own with only what that mode allows
 // (string concatenation and pipeline output, which powershell.exe writes to
-// stdout as one line).
+// stdout as one line, kept short so no console width can wrap it).
 const Loader = `$ErrorActionPreference='Stop';$ProgressPreference='SilentlyContinue'
-$m=$ExecutionContext.SessionState.LanguageMode;if($m -ne 'FullLanguage'){'{"error":{"code":"constrained_language","message":"PowerShell runs in '+$m+' mode"}}';exit 1}
+$m=$ExecutionContext.SessionState.LanguageMode;if($m -ne 'FullLanguage'){'{"error":{"code":"constrained_language","message":"'+$m+'"}}';exit 1}
 $l=[Console]::In.ReadToEnd().Split([char]10)
 $z=New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String($l[0]))),[IO.Compression.CompressionMode]::Decompress)
 & ([ScriptBlock]::Create((New-Object IO.StreamReader($z)).ReadToEnd())) ($l[1]|ConvertFrom-Json) $l[2].Trim()

@@ -227,7 +227,7 @@ func TestEveryFailureAtEveryOccurrence(t *testing.T) {
 		}
 		kinds++
 	}
-	t.Logf("%d failure kinds, %d injected writes", kinds, runs)
+	testfixtures.Report(t, "windows failure model: %d failure kinds at every occurrence in %d setups, %d injected writes, 0 files damaged", kinds, len(setups), runs)
 }
 
 func TestParseInjections(t *testing.T) {
@@ -267,4 +267,30 @@ func TestModelIsStrict(t *testing.T) {
 	if strings.Join(got, ",") != "InvalidOperationException,RemoteException" {
 		t.Fatalf("got %v", got)
 	}
+}
+
+// An error no catch handles reaches stderr as CLIXML, as powershell.exe run
+// with -EncodedCommand prints it, and the client shows its text.
+func TestUncaughtErrorIsCLIXML(t *testing.T) {
+	fx := newFixture(t)
+	in, err := remotefile.EncodeRequest(remotefile.ReadScript, "not an object", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := pscmd.Encode(remotefile.Loader)
+	stdout, stderr, code := fx.h.Run(line, in)
+	if code == 0 || len(stdout) != 0 || !bytes.HasPrefix(stderr, []byte("#< CLIXML\r\n<Objs")) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	c := &remotefile.Client{Runner: rawRunner{stderr: stderr}, Host: "dp01"}
+	_, err = c.Read(context.Background(), winConfig)
+	if err == nil || !strings.Contains(err.Error(), "Invalid JSON primitive") || strings.Contains(err.Error(), "CLIXML") {
+		t.Fatalf("the client's message is not the error's text: %v", err)
+	}
+}
+
+type rawRunner struct{ stderr []byte }
+
+func (r rawRunner) RunPowerShell(context.Context, string, []byte) (remotefile.Output, error) {
+	return remotefile.Output{Stderr: r.stderr, ExitCode: 1}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"slices"
 	"strings"
@@ -396,6 +397,21 @@ func (r *scriptRun) writeScript() {
 	})
 }
 
+// clixmlError is what powershell.exe run with -EncodedCommand and a
+// redirected stderr prints for an error no catch handled: the error record
+// serialized as CLIXML (MS-PSRP 2.2.5), CR LF escaped as _x000D__x000A_.
+func clixmlError(e *dotnetError) []byte {
+	var b bytes.Buffer
+	b.WriteString("#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">")
+	for _, line := range []string{e.Message, "    + CategoryInfo          : NotSpecified: (:) [], " + e.Type, "    + FullyQualifiedErrorId : " + e.Type} {
+		b.WriteString(`<S S="Error">`)
+		_ = xml.EscapeText(&b, []byte(strings.ReplaceAll(strings.ReplaceAll(line, "\r", "_x000D_"), "\n", "_x000A_")))
+		b.WriteString("_x000D__x000A_</S>")
+	}
+	b.WriteString("</Objs>")
+	return b.Bytes()
+}
+
 // newGUID is [Guid]::NewGuid().ToString('N').
 func newGUID() string {
 	var b [16]byte
@@ -426,7 +442,7 @@ func (h *Host) runScript(write bool, params, payload []byte) (stdout, stderr []b
 			h.kills.Add(1)
 			stdout, stderr, exitCode = r.stdout.Bytes(), nil, 1
 		case *dotnetError:
-			stdout, stderr, exitCode = r.stdout.Bytes(), []byte(x.Message+"\r\n    + CategoryInfo          : NotSpecified: (:) [], "+x.Type+"\r\n"), 1
+			stdout, stderr, exitCode = r.stdout.Bytes(), clixmlError(x), 1
 		default:
 			panic(p)
 		}
@@ -434,7 +450,7 @@ func (h *Host) runScript(write bool, params, payload []byte) (stdout, stderr []b
 	// The loader's first line: Constrained Language Mode answers before
 	// anything else can run (remotefile.Loader).
 	if len(r.strike("script", false)) > 0 {
-		r.stdout.WriteString(`{"error":{"code":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}` + "\r\n")
+		r.stdout.WriteString(`{"error":{"code":"constrained_language","message":"ConstrainedLanguage"}}` + "\r\n")
 		panic(scriptExit{code: 1})
 	}
 	if write {
