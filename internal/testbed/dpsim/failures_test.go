@@ -183,7 +183,7 @@ func leaveLeftovers(t *testing.T, file string) {
 // next read has run; the answer matches the file; the next write succeeds and
 // leaves no temporary file.
 func TestEveryFailureAtEveryOccurrence(t *testing.T) {
-	kinds, runs := 0, 0
+	kinds, runs, damaged := 0, 0, 0
 	for _, name := range FailureNames() {
 		struck := false
 		for _, su := range setups {
@@ -205,7 +205,9 @@ func TestEveryFailureAtEveryOccurrence(t *testing.T) {
 					t.Fatalf("%s: next read: %v (write: %v)", where, rerr, err)
 				}
 				if !bytes.Equal(got.Content, fx.old) && !bytes.Equal(got.Content, fx.new) {
-					t.Fatalf("%s: the file is damaged (write: %v)", where, err)
+					damaged++
+					t.Errorf("%s: the file is damaged (write: %v)", where, err)
+					continue
 				}
 				if err == nil && !bytes.Equal(got.Content, fx.new) {
 					t.Fatalf("%s: success answered but the new file is not live", where)
@@ -227,7 +229,7 @@ func TestEveryFailureAtEveryOccurrence(t *testing.T) {
 		}
 		kinds++
 	}
-	testfixtures.Report(t, "windows failure model: %d failure kinds at every occurrence in %d setups, %d injected writes, 0 files damaged", kinds, len(setups), runs)
+	testfixtures.Report(t, "windows failure model: %d failure kinds at every occurrence in %d setups, %d injected writes, %d files damaged", kinds, len(setups), runs, damaged)
 }
 
 func TestParseInjections(t *testing.T) {
