@@ -296,3 +296,42 @@ type rawRunner struct{ stderr []byte }
 func (r rawRunner) RunPowerShell(context.Context, string, []byte) (remotefile.Output, error) {
 	return remotefile.Output{Stderr: r.stderr, ExitCode: 1}, nil
 }
+
+// A missing live file that no interrupted write explains is not guessed
+// at: the read answers live_missing, names the newest backup and says what
+// to do, and changes nothing.
+func TestUnexplainedMissingFileIsNotGuessed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		files   []string // beside the (deleted) live file
+		want    string   // code, "" for not_found
+		mention string
+	}{
+		{"backups only", []string{".tf-backup-20250101T0000000000000Z-0123456789abcdef0123456789abcdef", ".tf-backup-20250102T0000000000000Z-fedcba9876543210fedcba9876543210"}, remotefile.CodeLiveMissing, "applicationHost.config.tf-backup-20250102T0000000000000Z-fedcba9876543210fedcba9876543210"},
+		{"a temporary file of another write", []string{".tf-backup-20250102T0000000000000Z-fedcba9876543210fedcba9876543210", ".tf-0123456789abcdef0123456789abcdef.tmp"}, remotefile.CodeLiveMissing, "Copy-Item"},
+		{"nothing beside it", nil, remotefile.CodeNotFound, "config_path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t)
+			for _, f := range tc.files {
+				if err := os.WriteFile(fx.file+f, []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Remove(fx.file); err != nil {
+				t.Fatal(err)
+			}
+			_, err := fx.c.Read(context.Background(), winConfig)
+			if !remotefile.IsCode(err, tc.want) || !strings.Contains(err.Error(), tc.mention) {
+				t.Fatalf("want %s mentioning %q, got %v", tc.want, tc.mention, err)
+			}
+			if fx.live(t) != nil {
+				t.Fatal("a file was put in place")
+			}
+			left, _ := filepath.Glob(fx.file + ".tf-*")
+			if len(left) != len(tc.files) {
+				t.Fatalf("files beside it changed: %v", left)
+			}
+		})
+	}
+}

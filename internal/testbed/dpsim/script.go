@@ -68,7 +68,8 @@ func (r *scriptRun) leave(prim string) {
 // eap sets $ErrorActionPreference.
 func (r *scriptRun) eap(v string) { r.eapValue = v }
 
-// startSleep is Start-Sleep -Milliseconds.
+// startSleep is Start-Sleep -Milliseconds, at a twentieth of the time: the
+// model keeps the order of the steps, and tests stay fast.
 func (r *scriptRun) startSleep(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond / 20) }
 
 // outResult is Out-Result: the JSON line, then the payload.
