@@ -2,6 +2,7 @@ package remotefile
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -51,8 +52,9 @@ func TestErrorsSayWhatHappenedAndWhatToDo(t *testing.T) {
 					t.Errorf("%q does not say %q", msg, w)
 				}
 			}
-			if e := err.(*Error); e.Answered() == (tc.code == CodeNoAnswer) {
-				t.Errorf("Answered() = %v for %s", e.Answered(), tc.code)
+			var e *Error
+			if !errors.As(err, &e) || e.Answered() == (tc.code == CodeNoAnswer) {
+				t.Errorf("Answered() is wrong for %s", tc.code)
 			}
 		})
 	}
