@@ -77,6 +77,6 @@ func ConfigureData(data any, diags *diag.Diagnostics) *ProviderData { return con
 
 // StoreFor returns the Store of host, or of the provider's host when host
 // is null or empty, and the host's name for messages.
-func (pd *ProviderData) StoreFor(host types.String) (*hostconfig.Store, string, error) {
-	return pd.store(host)
+func (pd *ProviderData) StoreFor(ctx context.Context, host types.String) (*hostconfig.Store, string, error) {
+	return pd.store(ctx, host)
 }

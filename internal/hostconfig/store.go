@@ -65,6 +65,9 @@ type Store struct {
 
 	statsMu sync.Mutex
 	stats   Stats
+
+	resolvedMu sync.Mutex
+	resolved   string // the path as the host expanded it, once read
 }
 
 type snapshot struct {
@@ -96,8 +99,17 @@ func New(files *remotefile.Client, host, path string, opts Options) *Store {
 	return &Store{files: files, host: host, path: path, opts: opts}
 }
 
-// Path is the file's path as configured.
-func (s *Store) Path() string { return s.path }
+// Path names the file for messages: as the host expanded it
+// ("C:\Windows\System32\...") once it has been read, so that every message
+// names it the way the host used it; as configured before that.
+func (s *Store) Path() string {
+	s.resolvedMu.Lock()
+	defer s.resolvedMu.Unlock()
+	if s.resolved != "" {
+		return s.resolved
+	}
+	return s.path
+}
 
 // Stats returns the counters so far.
 func (s *Store) Stats() Stats {
@@ -153,6 +165,9 @@ func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
+	s.resolvedMu.Lock()
+	s.resolved = f.Path
+	s.resolvedMu.Unlock()
 	doc, err := apphost.Parse(f.Content)
 	if err != nil {
 		return snapshot{}, &FileError{Host: s.host, Path: f.Path, Err: err}

@@ -57,6 +57,10 @@ type ScriptError struct {
 	Code          string `json:"code"` // see the Code* constants
 	Message       string `json:"message"`
 	CurrentSHA256 string `json:"current_sha256,omitempty"` // with CodeConflict
+	// Path is the file as the host expanded the requested path
+	// ("C:\Windows\System32\..." for "%windir%\System32\..."), so that a
+	// message names the file one way: as the host used it.
+	Path string `json:"path,omitempty"`
 }
 
 // Error codes the scripts answer.

@@ -45,7 +45,7 @@ function Out-Result($o, [byte[]]$data) {
 }
 function Get-Sha256([byte[]]$b) { [BitConverter]::ToString([Security.Cryptography.SHA256]::Create().ComputeHash($b)).Replace('-', '').ToLowerInvariant() }
 function Compress([byte[]]$b) { $m = New-Object IO.MemoryStream; $z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Compress); $z.Write($b, 0, $b.Length); $z.Close(); return ,$m.ToArray() }
-function Fail($code, $msg, $cur, $data) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur } } $data; exit 1 }
+function Fail($code, $msg, $cur, $data) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur; path = $path } } $data; exit 1 }
 function Out-Data([byte[]]$b) { if ($req.gzip) { return ,(Compress $b) }; return ,$b }
 function Out-Fail($e) {
   if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }

@@ -142,10 +142,17 @@ func (h *Host) Run(commandLine string, stdin []byte) (stdout, stderr []byte, exi
 		first, _, _ := strings.Cut(strings.TrimSpace(op), "\n")
 		return nil, []byte(fmt.Sprintf("the DP simulator does not know this script (first line: %q); it runs only the provider's own scripts\r\n", first)), 1
 	}
+	// Like the scripts' Fail, an error names the file as expanded.
+	var target struct {
+		Path string `json:"path"`
+	}
+	_ = json.Unmarshal(params, &target)
 	switch r := res.(type) {
 	case remotefile.ErrorEnvelope:
+		r.Error.Path = expand(target.Path)
 		return remotefile.EncodeResponse(r, nil), nil, 1
 	case withPayload:
+		r.env.Error.Path = expand(target.Path)
 		return remotefile.EncodeResponse(r.env, r.payload), nil, 1
 	}
 	return remotefile.EncodeResponse(res, data), nil, 0
