@@ -308,6 +308,10 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			answer(batch, doc, errs)
 			return
 		}
+		if ferr := faultBefore(snap.doc, doc); ferr != nil {
+			answerAll(batch, &FileError{Host: s.host, Path: snap.file.Path, Err: ferr})
+			return
+		}
 		s.count(func(st *Stats) { st.Writes++ })
 		_, err = s.files.Write(ctx, s.path, snap.file.SHA256, doc.Bytes())
 		var conflict *remotefile.ConflictError
@@ -388,6 +392,35 @@ func answerAll(batch []*pending, err error) {
 	}
 }
 
+// FaultBeforeError is a fault IIS rejects that the file held before the
+// edit, and still holds after it: IIS would refuse every write, so none is
+// tried, and applying again cannot help until someone fixes the file.
+type FaultBeforeError struct {
+	Err error // the fault, with its line (an *apphost.ScopeError)
+}
+
+func (e *FaultBeforeError) Error() string {
+	return fmt.Sprintf("the file already held an entry IIS rejects before this change, so IIS would refuse any new version of it and "+
+		"applying again cannot succeed until the file is fixed: %v", e.Err)
+}
+
+func (e *FaultBeforeError) Unwrap() error { return e.Err }
+
+// faultBefore checks an edited file the way IIS will (see
+// apphost.CheckCollections); when it fails and the file failed the same
+// way before the edit, it returns that earlier fault, named by its line in
+// the file as it is on the host. An edit that fixes the fault, or a fault
+// only the edit made, is left to the host's own check after the write.
+func faultBefore(before, after *apphost.Doc) error {
+	if after.CheckCollections() == nil {
+		return nil
+	}
+	if err := before.CheckCollections(); err != nil {
+		return &FaultBeforeError{Err: err}
+	}
+	return nil
+}
+
 // settle finds out, after a write failed in transit, whether it took effect,
 // so the error can say so. A write is never blindly repeated.
 func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
@@ -399,12 +432,26 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 		return nil, fmt.Errorf("%w; whether the change was applied is unknown (the file could not be read back: %v): run terraform plan to see the state of %s", werr, err, s.host)
 	case now.file.SHA256 == remotefile.Hash(doc.Bytes()):
 		return now.doc, nil // the replace happened; only its answer was lost
+	case now.file.SHA256 == before.SHA256 && remotefile.IsCode(werr, remotefile.CodeRejectedBefore):
+		// IIS refuses the file as it was, too: the fault predates the
+		// edit, and no apply gets past it. Name it if the provider can.
+		if ferr := now.doc.CheckCollections(); ferr != nil {
+			return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged), and applying again cannot succeed until the file is fixed: %v", werr, ferr)
+		}
+		return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged), and applying again cannot succeed until the file is fixed: "+
+			"run %s on %s to see what IIS refuses, and fix it by hand", werr, appcmdCheck, s.host)
+	case now.file.SHA256 == before.SHA256 && remotefile.IsCode(werr, remotefile.CodeRejected):
+		return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged), and applying it again would be refused the same way", werr)
 	case now.file.SHA256 == before.SHA256:
 		return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged): run terraform apply again", werr)
 	default:
 		return nil, fmt.Errorf("%w; the change was not applied and another writer has changed the file since: run terraform apply again", werr)
 	}
 }
+
+// appcmdCheck is the command the write script runs to ask IIS whether it
+// accepts the file (remotefile.WriteScript, step 7).
+const appcmdCheck = `%windir%\System32\inetsrv\appcmd.exe list config -section:system.webServer/security/requestFiltering`
 
 // backoff is the pause before attempt+1: 10ms doubling to at most 640ms,
 // with full jitter so that writers who lost together do not retry together.

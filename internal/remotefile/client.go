@@ -67,7 +67,9 @@ func (e *Error) Error() string {
 	case CodeConflict:
 		hint = "another writer changed the file; run terraform apply again"
 	case CodeRejected:
-		hint = "the change was not applied; check the entry against the IIS configuration schema, or report it if the provider wrote it"
+		hint = "check the entry against the IIS configuration schema, or report it if the provider wrote it"
+	case CodeRejectedBefore:
+		hint = "the fault was in the file before this change, not in the change"
 	case CodeBusy:
 		hint = "another Terraform run is writing the same file; nothing was written: run terraform apply again"
 	}

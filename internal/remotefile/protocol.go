@@ -73,7 +73,10 @@ const (
 	CodeIO            = "io"
 	CodeBusy          = "busy"
 	CodeRejected      = "rejected" // the host's validation refused the new file; the old one is back
-	CodeError         = "error"
+	// CodeRejectedBefore: as CodeRejected, and the host's validation
+	// refuses the old file too: the fault predates the edit.
+	CodeRejectedBefore = "rejected_before"
+	CodeError          = "error"
 )
 
 // ErrorEnvelope wraps ScriptError on the wire.

@@ -94,7 +94,9 @@ const ReadScript = common + `try {
 //     "conflict", so no one's edit is lost;
 //  7. IIS must accept the new file: appcmd.exe lists the request filtering
 //     section at every path given (IIS parses the configuration to do so);
-//     if it fails, the backup is put back and the answer is "rejected";
+//     if it fails, the backup is put back and the answer is "rejected", or
+//     "rejected_before" when appcmd refuses the old file as well (the fault
+//     predates the edit, so applying again cannot help);
 //  8. backups beyond keep_backups are deleted, oldest first.
 const WriteScript = common + `function Expand([byte[]]$b) { $z = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,$b)), [IO.Compression.CompressionMode]::Decompress); $m = New-Object IO.MemoryStream; $z.CopyTo($m); $z.Close(); return ,$m.ToArray() }
 $tmp = $null
@@ -125,7 +127,10 @@ try {
       $o = & $appcmd list config $p '-section:system.webServer/security/requestFiltering' 2>&1
       if ($LASTEXITCODE -ne 0) {
         [IO.File]::Replace($bak, $path, $null)
-        Fail 'rejected' ('IIS rejected the new file (appcmd list config ' + $p + '): ' + ($o -join ' ') + '; the previous file was put back')
+        $code = 'rejected'; $too = ''
+        $null = & $appcmd list config $p '-section:system.webServer/security/requestFiltering' 2>&1
+        if ($LASTEXITCODE -ne 0) { $code = 'rejected_before'; $too = ', and IIS rejects it too' }
+        Fail $code ('IIS rejected the new file (appcmd list config ' + $p + '): ' + ($o -join ' ') + '; the previous file was put back' + $too)
       }
     }
   }

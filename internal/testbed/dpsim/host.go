@@ -291,7 +291,12 @@ func (h *Host) write(params, content []byte) any {
 	if err := h.opts.Validate(content); err != nil {
 		_ = exchange(bak, target)
 		_ = os.Remove(bak)
-		return fail(remotefile.CodeRejected, fmt.Sprintf("IIS rejected the new file (appcmd list config %s): %v; the previous file was put back", strings.Join(req.ValidatePaths, ", "), err))
+		// As the script does: appcmd again, on the file put back.
+		code, too := remotefile.CodeRejected, ""
+		if h.opts.Validate(old) != nil {
+			code, too = remotefile.CodeRejectedBefore, ", and IIS rejects it too"
+		}
+		return fail(code, fmt.Sprintf("IIS rejected the new file (appcmd list config %s): %v; the previous file was put back%s", strings.Join(req.ValidatePaths, ", "), err, too))
 	}
 	keep := req.KeepBackups
 	if keep < 0 {
