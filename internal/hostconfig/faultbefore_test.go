@@ -72,7 +72,7 @@ func TestFaultBeforeTheEdit(t *testing.T) {
 			"IIS rejected the new file", "the previous file was put back, and IIS rejects it too",
 			"the fault was in the file before this change, not in the change",
 			"the change was not applied (the file is unchanged), and applying again cannot succeed until the file is fixed",
-			`appcmd.exe list config -section:system.webServer/security/requestFiltering on dp01`}},
+			`run C:\Windows\System32\inetsrv\appcmd.exe list config -section:system.webServer/security/requestFiltering on dp01 to see what IIS refuses`}},
 		{"fault the edit makes", asp, rejectAllowedConfig, 1, []string{
 			"IIS rejected the new file", "the previous file was put back",
 			"the change was not applied (the file is unchanged), and applying it again would be refused the same way"}},

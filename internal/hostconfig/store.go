@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -439,7 +440,7 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 			return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged), and applying again cannot succeed until the file is fixed: %v", werr, ferr)
 		}
 		return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged), and applying again cannot succeed until the file is fixed: "+
-			"run %s on %s to see what IIS refuses, and fix it by hand", werr, appcmdCheck, s.host)
+			"run %s on %s to see what IIS refuses, and fix it by hand", werr, appcmdCheck(now.file.Path), s.host)
 	case now.file.SHA256 == before.SHA256 && remotefile.IsCode(werr, remotefile.CodeRejected):
 		return nil, fmt.Errorf("%w; the change was not applied (the file is unchanged), and applying it again would be refused the same way", werr)
 	case now.file.SHA256 == before.SHA256:
@@ -450,8 +451,18 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 }
 
 // appcmdCheck is the command the write script runs to ask IIS whether it
-// accepts the file (remotefile.WriteScript, step 7).
-const appcmdCheck = `%windir%\System32\inetsrv\appcmd.exe list config -section:system.webServer/security/requestFiltering`
+// accepts the file (remotefile.WriteScript, step 7), with appcmd.exe named
+// the way the host named the file: it lives in inetsrv, above the config
+// folder, so C:\Windows\...\inetsrv\config\applicationHost.config gives
+// C:\Windows\...\inetsrv\appcmd.exe. A file elsewhere leaves the bare name.
+func appcmdCheck(file string) string {
+	const suffix = `\config\applicationhost.config`
+	exe := "appcmd.exe"
+	if lower := strings.ToLower(file); strings.HasSuffix(lower, `\inetsrv`+suffix) {
+		exe = file[:len(file)-len(suffix)] + `\appcmd.exe`
+	}
+	return exe + " list config -section:system.webServer/security/requestFiltering"
+}
 
 // backoff is the pause before attempt+1: 10ms doubling to at most 640ms,
 // with full jitter so that writers who lost together do not retry together.
