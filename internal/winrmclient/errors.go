@@ -182,7 +182,10 @@ func (f errorFactory) fault(op string, fe *FaultError) *Error {
 // shell quota the provider's own shells are the likely cause: a run that
 // was killed before it could delete them leaves them open until the host's
 // idle timeout ends them (winrm/config/winrs IdleTimeout, 2 hours by
-// default), and each such run may hold one per host.
+// default), and each such run may hold one per host. WinRM 2.0 lets users
+// enumerate and delete their shells, and administrators any shell
+// ("Remote Shell Infrastructure Improvements", learn.microsoft.com/windows/
+// win32/winrm): Get-WSManInstance/Remove-WSManInstance do that.
 func (f errorFactory) quotaHint(fe *FaultError) string {
 	text := strings.ToLower(fe.Reason + " " + fe.Message)
 	raise := "raise the quota on the host only if this account really needs more at once: winrm set winrm/config/winrs @{%s=\"%s\"}"
