@@ -425,6 +425,7 @@ func faultBefore(before, after *apphost.Doc) error {
 // settle finds out, after a write failed in transit, whether it took effect,
 // so the error can say so. A write is never blindly repeated.
 func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
+	werr = s.named(werr)
 	// The write may still be running on the host (its answer lost, not
 	// its work): wait for the host's write lock before looking.
 	now, err := s.current(ctx, true, true)
@@ -448,6 +449,17 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 	default:
 		return nil, fmt.Errorf("%w; the change was not applied and another writer has changed the file since: run terraform apply again", werr)
 	}
+}
+
+// named gives a remote error the file's name as the host expanded it, once
+// known: a transport failure carries only the configured path, and the
+// rest of the message may name the file as the host did.
+func (s *Store) named(err error) error {
+	var re *remotefile.Error
+	if errors.As(err, &re) && re.Path == s.path {
+		re.Path = s.Path()
+	}
+	return err
 }
 
 // appcmdCheck is the command the write script runs to ask IIS whether it
