@@ -161,8 +161,9 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Time limit of each remote command, as a Go duration such as `60s` or `2m`. Default `60s`. Environment: `IIS_TIMEOUT`.",
 			},
 			"config_path": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Path of applicationHost.config on the host; `%variables%` are expanded there. Default `" + strings.ReplaceAll(DefaultConfigPath, `\`, `\\`) + "`. Environment: `IIS_CONFIG_PATH`.",
+				Optional: true,
+				MarkdownDescription: "Path of applicationHost.config on the host; `%variables%` are expanded there, and messages name the file as the host expanded it " +
+					"(`C:\\Windows\\System32\\...`). Default `" + DefaultConfigPath + "`. Environment: `IIS_CONFIG_PATH`.",
 			},
 			"backups": schema.Int64Attribute{
 				Optional:            true,
@@ -211,7 +212,7 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 				"Give the issuing CA in ca_cert (and tls_server_name if the certificate names another host) instead.")
 	}
 	tflog.Debug(ctx, "iis provider configured", map[string]any{
-		"host": s.host, "port": s.port, "https": s.https, "auth": s.auth, "config_path": s.configPath,
+		"host": s.host, "default_port": s.port, "https": s.https, "auth": s.auth, "config_path": s.configPath,
 		"timeout": s.timeout.String(), "username_set": s.username != "", "password_set": s.password != "",
 	})
 	// IIS_OPTIMIZATIONS=off turns off the read cache, group commit, shell

@@ -9,8 +9,9 @@ import (
 )
 
 // Dialer makes the Runner for a host. It is called once per host per provider
-// process; its error should tell the user which setting to fix.
-type Dialer func(host string) (remotefile.Runner, error)
+// process, with the context of the first caller (for its log); its error
+// should tell the user which setting to fix.
+type Dialer func(ctx context.Context, host string) (remotefile.Runner, error)
 
 // Pool hands out one Store per host, so that every resource on a host shares
 // its lock and connection.
@@ -42,7 +43,7 @@ func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool,
 func (p *Pool) Path() string { return p.path }
 
 // Store returns the Store for host, dialling it on first use.
-func (p *Pool) Store(host string) (*Store, error) {
+func (p *Pool) Store(ctx context.Context, host string) (*Store, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// One endpoint, however spelled, must have one Store (one read per run,
@@ -51,7 +52,7 @@ func (p *Pool) Store(host string) (*Store, error) {
 	if s, ok := p.stores[key]; ok {
 		return s, nil
 	}
-	r, err := p.dial(host)
+	r, err := p.dial(ctx, host)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +89,7 @@ func (p *Pool) Prefetch(ctx context.Context, hosts []string) map[string]error {
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			s, err := p.Store(h)
+			s, err := p.Store(ctx, h)
 			if err == nil {
 				err = s.prefetch(ctx)
 			}

@@ -33,10 +33,10 @@ func TestPoolStorePerHost(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dials := 0
-			p := NewPool(func(string) (remotefile.Runner, error) { dials++; return nil, nil }, winPath, 2, Optimized(), true, tc.canonical)
-			a, _ := p.Store(tc.same[0])
-			b, _ := p.Store(tc.same[1])
-			c, _ := p.Store(tc.distinct[1])
+			p := NewPool(func(context.Context, string) (remotefile.Runner, error) { dials++; return nil, nil }, winPath, 2, Optimized(), true, tc.canonical)
+			a, _ := p.Store(context.Background(), tc.same[0])
+			b, _ := p.Store(context.Background(), tc.same[1])
+			c, _ := p.Store(context.Background(), tc.distinct[1])
 			if a != b || a == c || dials != 2 {
 				t.Fatalf("stores %p %p %p after %d dials: want %q and %q shared, %q apart", a, b, c, dials, tc.same[0], tc.same[1], tc.distinct[1])
 			}
@@ -66,7 +66,7 @@ func TestPoolPrefetch(t *testing.T) {
 				peak    atomic.Int32
 			)
 			release := make(chan struct{})
-			dial := func(h string) (remotefile.Runner, error) {
+			dial := func(_ context.Context, h string) (remotefile.Runner, error) {
 				_, r, _ := setupWith(t, testfixtures.ASPNET, tc.opts)
 				r.before = func(string, int) error {
 					peak.Store(max(peak.Load(), live.Add(1)))
@@ -102,7 +102,7 @@ func TestPoolPrefetch(t *testing.T) {
 				t.Fatalf("failures %v; want dead's alone", failed)
 			}
 			for _, h := range hosts {
-				s, _ := p.Store(h)
+				s, _ := p.Store(context.Background(), h)
 				if st := s.Stats(); st.Reads != 1 || st.ReadRetries != 0 {
 					t.Errorf("%s: %d reads, %d retries by Prefetch; want 1 read, no retry", h, st.Reads, st.ReadRetries)
 				}

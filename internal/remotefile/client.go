@@ -200,6 +200,9 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 	var env ErrorEnvelope
 	if derr == nil && json.Unmarshal(head, &env) == nil && env.Error != nil {
 		e := &Error{Op: op, Host: c.Host, Path: path, Code: env.Error.Code, Message: env.Error.Message, Applied: env.Error.Applied, Win32: env.Error.Win32}
+		if env.Error.Path != "" { // name the file as the host used it
+			e.Path = env.Error.Path
+		}
 		if e.Code == CodeConflict {
 			ce := &ConflictError{Op: e, CurrentSHA256: env.Error.CurrentSHA256}
 			if len(data) > 0 { // the current file, to re-apply on without another read

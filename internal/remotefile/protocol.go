@@ -63,6 +63,10 @@ type ScriptError struct {
 	// Win32 is the Win32 error code of the failed call (from the .NET
 	// exception's HResult), 0 when there was none.
 	Win32 int `json:"win32,omitempty"`
+	// Path is the file as the host expanded the requested path
+	// ("C:\Windows\System32\..." for "%windir%\System32\..."), so that a
+	// message names the file one way: as the host used it.
+	Path string `json:"path,omitempty"`
 }
 
 // Error codes the scripts answer.
@@ -75,7 +79,10 @@ const (
 	CodeIO            = "io"
 	CodeBusy          = "busy"
 	CodeRejected      = "rejected" // the host's validation refused the new file; the old one is back
-	CodeError         = "error"
+	// CodeRejectedBefore: as CodeRejected, and the host's validation
+	// refuses the old file too: the fault predates the edit.
+	CodeRejectedBefore = "rejected_before"
+	CodeError          = "error"
 	// CodeConstrainedLanguage: PowerShell runs in Constrained Language Mode
 	// (AppLocker or WDAC), which the scripts cannot run in; nothing was done.
 	CodeConstrainedLanguage = "constrained_language"
