@@ -314,9 +314,15 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			return
 		}
 		s.count(func(st *Stats) { st.Writes++ })
-		_, err = s.files.WriteValidated(ctx, s.path, snap.file.SHA256, doc.Bytes(), touchedPaths(snap.doc, doc))
+		res, err := s.files.WriteValidated(ctx, s.path, snap.file.SHA256, doc.Bytes(), touchedPaths(snap.doc, doc))
 		var conflict *remotefile.ConflictError
 		switch {
+		case err == nil && res.ReplacedSince:
+			// Written, then replaced by another writer: this run's next
+			// look at the host reads what is there now.
+			s.remember(snapshot{})
+			answer(batch, doc, errs)
+			return
 		case err == nil:
 			s.remember(snapshot{file: &remotefile.File{Path: snap.file.Path, SHA256: remotefile.Hash(doc.Bytes()), Content: doc.Bytes()}, doc: doc})
 			answer(batch, doc, errs)

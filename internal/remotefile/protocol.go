@@ -50,6 +50,10 @@ type WriteParams struct {
 type WriteResult struct {
 	SHA256 string `json:"sha256"` // of the file now on disk
 	Backup string `json:"backup"` // path of the copy of the replaced file
+	// ReplacedSince is the client's: the file on disk at the end was not
+	// the one written, because another writer replaced it after this write
+	// was in place and accepted by IIS.
+	ReplacedSince bool `json:"-"`
 }
 
 // ScriptError is the {"error": {...}} answer of a script.
