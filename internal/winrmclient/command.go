@@ -56,7 +56,7 @@ func (c *Client) requestID(wc *winrm.Client, st *runState, op, what string, msg 
 
 // startCommand sends Command and returns the command id.
 func (c *Client) startCommand(wc *winrm.Client, st *runState, shellID, cmdline string) (string, error) {
-	msg := winrm.NewExecuteCommandRequest(c.url, shellID, cmdline, nil, &wc.Parameters)
+	msg := commandRequest(c.url, shellID, cmdline, &wc.Parameters)
 	return c.requestID(wc, st, "start command", "CommandId", msg, func(r *reply) string { return r.commandID })
 }
 

@@ -30,12 +30,18 @@ import (
 )
 
 // echoExecutor prints "<script>|<stdin>" for a command built by pscmd, and
-// the raw command line otherwise (masterzen's own client).
-var echoExecutor = wsman.ExecutorFunc(func(_ context.Context, cmd wsman.Command, stdin io.Reader, stdout, _ io.Writer) int {
+// the raw command line otherwise (masterzen's own client). A pscmd command
+// must have asked for stdin as a pipe (WINRS_CONSOLEMODE_STDIN=FALSE): the
+// client sends its input with Send and expects the bytes as sent.
+var echoExecutor = wsman.ExecutorFunc(func(_ context.Context, cmd wsman.Command, stdin io.Reader, stdout, stderr io.Writer) int {
 	script, err := pscmd.Decode(cmd.CommandLine)
 	if err != nil { // masterzen's client sends no end of input
 		fmt.Fprint(stdout, cmd.CommandLine)
 		return 0
+	}
+	if !cmd.PipeStdin {
+		fmt.Fprintf(stderr, "stdin is a console (WINRS_CONSOLEMODE_STDIN=%q), not a pipe", cmd.Options[wsman.OptionConsoleModeStdin])
+		return 1
 	}
 	in, _ := io.ReadAll(stdin)
 	fmt.Fprintf(stdout, "%s|%s", script, in)

@@ -191,6 +191,13 @@ type executor struct{ host *Host }
 func (e executor) Execute(ctx context.Context, cmd wsman.Command, stdin io.Reader, stdout, stderr io.Writer) int {
 	var in []byte
 	if script, err := pscmd.Decode(cmd.CommandLine); err == nil && script == remotefile.Loader {
+		// Stricter than Windows, where a console stdin fed by Send is
+		// undocumented: the loader reads its input as a pipe
+		// (WINRS_CONSOLEMODE_STDIN=FALSE, MS-WSMV 3.1.4.11).
+		if !cmd.PipeStdin {
+			fmt.Fprintf(stderr, "stdin was opened in console mode (WINRS_CONSOLEMODE_STDIN is not FALSE): the loader reads a pipe\r\n")
+			return 1
+		}
 		b, err := io.ReadAll(stdin)
 		if err != nil { // terminated before the client finished sending
 			fmt.Fprintf(stderr, "stdin: %v\r\n", err)

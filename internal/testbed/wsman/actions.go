@@ -118,11 +118,17 @@ func (s *Server) command(sh *shell, req *request) ([]byte, *fault) {
 	if id := sh.owed(); id != "" {
 		return nil, faultBadParameter("command " + id + " in this shell has ended but was not terminated with Signal; MS-WSMV requires that before a new command")
 	}
-	info := Command{ShellID: sh.id, CommandLine: line, User: sh.owner}
+	info := Command{ShellID: sh.id, CommandLine: line, User: sh.owner, Options: req.Options}
 	// Argument text is kept as sent: leading or trailing spaces may matter.
+	// Windows hands the process one command line: rsp:Command, then each
+	// rsp:Arguments after a space (wsman.h WSMAN_COMMAND_ARG_SET, "the
+	// arguments that are passed in to the command line"; pywinrm sends
+	// run_cmd's args this way).
 	for _, a := range children(req.Body, nsShell, "Arguments") {
 		info.Arguments = append(info.Arguments, a.Text())
+		info.CommandLine += " " + a.Text()
 	}
+	info.PipeStdin = strings.EqualFold(req.Options[OptionConsoleModeStdin], "FALSE")
 	// Newer clients (PSRP) propose the command id; Windows honours it.
 	info.CommandID = strings.ToUpper(attr(req.Body, "CommandId"))
 	if info.CommandID == "" {
@@ -212,7 +218,13 @@ func (s *Server) receive(r *http.Request, sh *shell, req *request) ([]byte, *fau
 	}
 	// Keep the reply within the envelope size the client accepts: base64
 	// grows data by 4/3, the rest of the envelope stays under replyOverhead.
-	budget := (req.MaxEnvelope - replyOverhead) / 4 * 3
+	// MS-WSMV 3.1.4.1.7: a request without MaxEnvelopeSize, or one above
+	// the service's MaxEnvelopeSizekb, gets the service's limit.
+	limit := s.maxBody
+	if req.MaxEnvelope > 0 && req.MaxEnvelope < limit {
+		limit = req.MaxEnvelope
+	}
+	budget := (limit - replyOverhead) / 4 * 3
 	out, err := c.receive(r.Context(), req.Timeout, budget)
 	switch {
 	case errors.Is(err, errTimedOut):
