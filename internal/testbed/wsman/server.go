@@ -169,6 +169,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := a.user
+	// An envelope over MaxEnvelopeSizekb gets HTTP 413 with no SOAP body,
+	// not a fault: Windows' own client names that status
+	// ERROR_WSMAN_HTTP_REQUEST_TOO_LARGE_STATUS (wsmerror.h 0x80338111, "was
+	// notified that the request size exceeded the configured
+	// MaxEnvelopeSize quota"), and pywinrm users see "Code: 413" from
+	// Windows Server 2019/2022 at the default 500 KB
+	// (ansible-collections/ansible.windows#391, #620; masterzen/winrm#156).
+	// The SOAP fault w:EncodingLimit is for a requested reply size below
+	// 8192 (envelope.go).
 	if r.ContentLength > int64(s.maxBody) {
 		s.plain(w, r, http.StatusRequestEntityTooLarge, user)
 		return
