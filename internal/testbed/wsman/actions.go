@@ -3,6 +3,7 @@ package wsman
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -28,7 +29,8 @@ func (s *Server) dispatch(r *http.Request, user string, req *request) ([]byte, *
 	if !req.HasShellID {
 		return nil, faultMissingShellID()
 	}
-	sh := s.shells.get(req.ShellID, user)
+	sh, release := s.shells.get(req.ShellID, user)
+	defer release()
 	if sh == nil {
 		return nil, faultUnknownShell(req.ShellID)
 	}
@@ -60,7 +62,18 @@ func (s *Server) create(r *http.Request, user string, req *request) ([]byte, *fa
 	if err != nil {
 		clientIP = r.RemoteAddr
 	}
-	sh, err := s.shells.create(user, clientIP, s.maxShell)
+	// rsp:IdleTimeOut (MS-WSMV 2.2.4.37, Shell): how long the shell may
+	// stay without requests before the service deletes it; more than the
+	// service allows, or none, gets the service's value.
+	idle := s.maxIdle
+	if el := child(req.Body, nsShell, "IdleTimeOut"); el != nil {
+		d, err := parseDuration(textOf(el))
+		if err != nil || d <= 0 {
+			return nil, faultSchema("rsp:IdleTimeOut " + strconv.Quote(textOf(el)) + " is not a positive xs:duration")
+		}
+		idle = min(d, s.maxIdle)
+	}
+	sh, err := s.shells.create(user, clientIP, s.maxShell, idle)
 	switch {
 	case errors.Is(err, errQuota):
 		return nil, faultQuota(s.maxShell)
@@ -92,7 +105,7 @@ func (s *Server) create(r *http.Request, user string, req *request) ([]byte, *fa
 		{"ResourceUri", resourceCmd},
 		{"Owner", user},
 		{"ClientIP", clientIP},
-		{"IdleTimeOut", "PT7200.000S"},
+		{"IdleTimeOut", fmt.Sprintf("PT%.3fS", idle.Seconds())},
 		{"InputStreams", inputs},
 		{"OutputStreams", outputs},
 		{"ShellRunTime", "P0DT0H0M0S"},

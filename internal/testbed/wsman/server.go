@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
 )
@@ -43,6 +44,11 @@ type Options struct {
 	// (default 30, winrs MaxShellsPerUser); beyond it Create gets the
 	// w:QuotaLimit fault.
 	MaxShellsPerUser int
+	// MaxShellIdleTimeout is the longest rsp:IdleTimeOut granted, and
+	// the idle timeout of a shell whose Create asks for none (default two
+	// hours, winrm/config/winrs IdleTimeout 7200000). A shell that no
+	// request addresses for its timeout is deleted.
+	MaxShellIdleTimeout time.Duration
 	// MaxEnvelopeSize is the largest request body accepted, in bytes
 	// (default 500 KiB, MaxEnvelopeSizekb); beyond it: HTTP 413.
 	MaxEnvelopeSize int
@@ -59,6 +65,7 @@ type Options struct {
 const (
 	DefaultMaxShellsPerUser = 30
 	DefaultMaxEnvelopeSize  = 500 * 1024
+	DefaultShellIdleTimeout = 2 * time.Hour
 )
 
 // Server is a WS-Management shell endpoint. It is an http.Handler for
@@ -68,6 +75,7 @@ type Server struct {
 	refuse   bool
 	exec     Executor
 	maxShell int
+	maxIdle  time.Duration
 	maxBody  int
 	machine  string
 	logf     func(string, ...any)
@@ -91,6 +99,7 @@ func NewServer(opts Options) *Server {
 		refuse:   opts.RefuseUnencrypted,
 		exec:     opts.Executor,
 		maxShell: opts.MaxShellsPerUser,
+		maxIdle:  opts.MaxShellIdleTimeout,
 		maxBody:  opts.MaxEnvelopeSize,
 		machine:  opts.MachineName,
 		logf:     opts.Logf,
@@ -113,6 +122,9 @@ func NewServer(opts Options) *Server {
 	if s.maxShell <= 0 {
 		s.maxShell = DefaultMaxShellsPerUser
 	}
+	if s.maxIdle <= 0 {
+		s.maxIdle = DefaultShellIdleTimeout
+	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxEnvelopeSize
 	}
@@ -132,6 +144,13 @@ func notRecognized(_ context.Context, cmd Command, _ io.Reader, _, stderr io.Wri
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats { return s.stats.snapshot(s.shells.open()) }
+
+// OpenShells returns the number of shells open now, after deleting those
+// idle past their IdleTimeOut.
+func (s *Server) OpenShells() int {
+	n, _ := s.shells.open()
+	return n
+}
 
 // Close deletes every shell: running commands are cancelled, pending
 // long-polls are answered, and new shells are refused. It waits for the
