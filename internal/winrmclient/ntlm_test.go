@@ -322,8 +322,9 @@ func TestShellReuse(t *testing.T) {
 	}
 }
 
-// TestShellIdleDeletion: an idle shell is deleted after ShellIdleTimeout,
-// and the host was asked to expire it after twice that.
+// TestShellIdleDeletion: an idle shell is signalled and deleted after
+// ShellIdleTimeout, and the host was asked to expire it after twice that
+// (at least a second).
 func TestShellIdleDeletion(t *testing.T) {
 	s := startSim(t, false)
 	cfg := s.cfg
@@ -336,8 +337,8 @@ func TestShellIdleDeletion(t *testing.T) {
 	for s.srv.Stats().ShellsOpen != 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if st := s.srv.Stats(); st.ShellsOpen != 0 || st.Delete != 1 {
-		t.Errorf("idle shell not deleted: %+v", st)
+	if st := s.srv.Stats(); st.ShellsOpen != 0 || st.Delete != 1 || st.Signal != 1 || st.ShellsExpired != 0 {
+		t.Errorf("idle shell not signalled and deleted by the client: %+v", st)
 	}
 	c = mustNew(t, s.cfg)
 	if got, want := c.withIdleTimeout("<rsp:Shell><rsp:InputStreams>"), "<rsp:Shell><rsp:IdleTimeOut>PT120.000S</rsp:IdleTimeOut><rsp:InputStreams>"; got != want {
