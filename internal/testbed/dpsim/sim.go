@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
@@ -105,7 +106,12 @@ func Start(opts Options) (*Sim, error) {
 		wopts.RefuseUnencrypted = !a.AllowUnencrypted
 		users := map[string]string{opts.Username: opts.Password}
 		if a.Negotiate {
-			n := wsman.NewNTLMScheme(ntlm.Config{Users: users, ComputerName: "DP01", KeyLog: a.NTLMKeyLog})
+			nc := ntlm.Config{Users: users, ComputerName: "DP01", KeyLog: a.NTLMKeyLog}
+			// A domain account (CORP\user) authenticates as user in CORP.
+			if domain, name, ok := strings.Cut(opts.Username, `\`); ok {
+				nc.Users, nc.DomainName = map[string]string{name: opts.Password}, domain
+			}
+			n := wsman.NewNTLMScheme(nc)
 			if opts.TLS {
 				n.CheckChannelBindings(cert.Leaf)
 			}
