@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs Debian packages the tests need, idempotently: a package whose
-# command is already on PATH is skipped, and `apt-get update` runs only when
-# something must be installed.
+# command is already on PATH, or which dpkg lists as installed, is skipped,
+# and `apt-get update` runs only when something must be installed.
 #
-#   tools/install-debs.sh jq [more...]   (package names whose command has the same name)
+#   tools/install-debs.sh jq python3-winrm [more...]
 set -euo pipefail
+installed() {
+  command -v "$1" >/dev/null 2>&1 ||
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
 missing=()
 for pkg in "$@"; do
-  command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  installed "$pkg" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "tools: installing Debian packages: ${missing[*]}"
