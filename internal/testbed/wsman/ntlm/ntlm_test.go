@@ -82,15 +82,12 @@ func TestSealKnownAnswer(t *testing.T) {
 
 // authenticateMessage builds an AUTHENTICATE_MESSAGE with a VERSION and,
 // when mic is not nil, a MIC field.
-func authenticateMessage(flags uint32, lm, nt []byte, domain, user, ws string, encKey, mic []byte) []byte {
+func authenticateMessage(flags uint32, lm, nt []byte, domain, user, ws string, encKey []byte) []byte {
 	enc := utf16le
 	if flags&FlagUnicode == 0 {
 		enc = toOEM
 	}
-	fixed := 72
-	if mic != nil {
-		fixed += 16
-	}
+	const fixed = 72 // no MIC
 	m := make([]byte, fixed, fixed+64)
 	copy(m, signature)
 	binary.LittleEndian.PutUint32(m[8:], 3)
@@ -106,9 +103,6 @@ func authenticateMessage(flags uint32, lm, nt []byte, domain, user, ws string, e
 	}
 	binary.LittleEndian.PutUint32(m[60:], flags)
 	copy(m[64:72], windowsVersion)
-	if mic != nil {
-		copy(m[72:], mic)
-	}
 	return append(m[:fixed:fixed], payload...)
 }
 
@@ -134,7 +128,7 @@ func TestAcceptKnownAnswer(t *testing.T) {
 	}
 	nt := append(unhex(t, specNTProofStr), unhex(t, specTemp)...)
 	lm := unhex(t, "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa")
-	auth := authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey), nil)
+	auth := authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey))
 	res, err := h.Accept(auth, nil)
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
@@ -154,7 +148,7 @@ func TestAcceptKnownAnswer(t *testing.T) {
 	h2, _, _ := NewAcceptor(Config{Users: map[string]string{"User": "Password"}, DomainName: "Domain",
 		Rand: bytes.NewReader(unhex(t, specServerChallenge))}).Challenge(neg)
 	nt[3] ^= 1
-	if _, err := h2.Accept(authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey), nil), nil); !errors.Is(err, ErrWrongPassword) {
+	if _, err := h2.Accept(authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey)), nil); !errors.Is(err, ErrWrongPassword) {
 		t.Errorf("tampered proof: %v, want ErrWrongPassword", err)
 	}
 }
@@ -289,7 +283,7 @@ func TestMalformed(t *testing.T) {
 	neg, _ := c.Authenticate(nil, nil)
 	h, _, _ := a.Challenge(neg)
 	// Field offsets that point outside the message must not panic.
-	bad := authenticateMessage(FlagUnicode|FlagExtendedSessionSecurity, nil, bytes.Repeat([]byte{1}, 60), "", "u", "", nil, nil)
+	bad := authenticateMessage(FlagUnicode|FlagExtendedSessionSecurity, nil, bytes.Repeat([]byte{1}, 60), "", "u", "", nil)
 	binary.LittleEndian.PutUint32(bad[24:], 1<<30)
 	if _, err := h.Accept(bad, nil); !errors.Is(err, ErrMalformed) {
 		t.Errorf("out-of-range field: %v", err)
@@ -344,7 +338,7 @@ func TestCharacterSets(t *testing.T) {
 			// NTOWFv2 is over Unicode whatever the strings travel in.
 			authFlags := specFlags&^(FlagUnicode|FlagOEM) | tc.wantFlag
 			nt := append(unhex(t, specNTProofStr), unhex(t, specTemp)...)
-			res, err := h.Accept(authenticateMessage(authFlags, nil, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey), nil), nil)
+			res, err := h.Accept(authenticateMessage(authFlags, nil, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey)), nil)
 			if err != nil {
 				t.Fatalf("Accept: %v", err)
 			}
