@@ -145,13 +145,6 @@ func notRecognized(_ context.Context, cmd Command, _ io.Reader, _, stderr io.Wri
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats { return s.stats.snapshot(s.shells.open()) }
 
-// OpenShells returns the number of shells open now, after deleting those
-// idle past their IdleTimeOut.
-func (s *Server) OpenShells() int {
-	n, _ := s.shells.open()
-	return n
-}
-
 // Close deletes every shell: running commands are cancelled, pending
 // long-polls are answered, and new shells are refused. It waits for the
 // executors to return, so an Executor must honour its context.
