@@ -7,14 +7,15 @@ BeforeDiscovery {
     $OnWindows = [Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT
 }
 
-BeforeAll {
-    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    $scripts = Export-RemoteScripts (Join-Path $TestDrive 'scripts')
-    $ReadScript = Join-Path $scripts 'ReadScript.ps1'
-    $Config = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <!-- read test -->`r`n</configuration>`r`n"
-}
-
 Describe 'ReadScript' {
+    # TestDrive belongs to the Describe block.
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $scripts = Export-RemoteScripts (Join-Path $TestDrive 'scripts')
+        $ReadScript = Join-Path $scripts 'ReadScript.ps1'
+        $Config = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <!-- read test -->`r`n</configuration>`r`n"
+    }
+
     BeforeEach {
         Mock Out-Result { $global:IisPesterOutcome = @{ Result = $o; Data = $data } }
     }

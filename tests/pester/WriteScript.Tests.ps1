@@ -10,24 +10,25 @@ BeforeDiscovery {
     $OnWindows = [Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT
 }
 
-BeforeAll {
-    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    $scripts = Export-RemoteScripts (Join-Path $TestDrive 'scripts')
-    $WriteScript = Join-Path $scripts 'WriteScript.ps1'
-    $Old = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <system.webServer />`r`n</configuration>`r`n"
-    $New = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <system.webServer><security /></system.webServer>`r`n</configuration>`r`n"
-    $Theirs = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <!-- IIS Manager -->`r`n</configuration>`r`n"
-    # IIS accepts anything: the scripts' validation reaches appcmd.exe
-    # through Join-Path, mocked in BeforeEach to this stand-in.
-    $AppcmdOK = New-FakeAppcmd 0 'CONFIG "MACHINE/WEBROOT/APPHOST" (section:system.webServer/security/requestFiltering)'
-    $Rejection = 'ERROR ( message:Configuration error Filename: applicationHost.config Line Number: 3 Description: Configuration file is not well-formed XML )'
-
-    function Get-Leftovers([string]$Path, [string]$Pattern) {
-        @(Get-ChildItem -LiteralPath (Split-Path -Parent $Path) -Filter ((Split-Path -Leaf $Path) + $Pattern))
-    }
-}
-
 Describe 'WriteScript' {
+    # TestDrive belongs to the Describe block.
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $scripts = Export-RemoteScripts (Join-Path $TestDrive 'scripts')
+        $WriteScript = Join-Path $scripts 'WriteScript.ps1'
+        $Old = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <system.webServer />`r`n</configuration>`r`n"
+        $New = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <system.webServer><security /></system.webServer>`r`n</configuration>`r`n"
+        $Theirs = "<?xml version=`"1.0`" encoding=`"UTF-8`"?>`r`n<configuration>`r`n  <!-- IIS Manager -->`r`n</configuration>`r`n"
+        # IIS accepts anything: the scripts' validation reaches appcmd.exe
+        # through Join-Path, mocked in BeforeEach to this stand-in.
+        $AppcmdOK = New-FakeAppcmd 0 'CONFIG "MACHINE/WEBROOT/APPHOST" (section:system.webServer/security/requestFiltering)'
+        $Rejection = 'ERROR ( message:Configuration error Filename: applicationHost.config Line Number: 3 Description: Configuration file is not well-formed XML )'
+
+        function Get-Leftovers([string]$Path, [string]$Pattern) {
+            @(Get-ChildItem -LiteralPath (Split-Path -Parent $Path) -Filter ((Split-Path -Leaf $Path) + $Pattern))
+        }
+    }
+
     BeforeEach {
         # Mock bodies read globals: they run in Pester's scopes, not the It's.
         Mock Out-Result { $global:IisPesterOutcome = @{ Result = $o; Data = $data } }
