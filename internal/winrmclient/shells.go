@@ -10,8 +10,9 @@ import (
 // run of commands on a host costs one Create and one Delete instead of one
 // per command (a Create also costs the host a process start). A shell is
 // used by one command at a time; a shell idle for ShellIdleTimeout is
-// released (its owed Signal, then Delete), and the host is asked to expire it itself after twice that
-// (rsp:IdleTimeOut), in case this process is killed first. A kept shell
+// released (its owed Signal, then Delete), and the host is asked to expire
+// it itself after twice that (rsp:IdleTimeOut), at least a second, in case
+// this process is killed first. A kept shell
 // remembers its last command, whose Signal terminate is owed before the
 // shell's next command (see command.go).
 type shellPool struct {
