@@ -108,6 +108,9 @@ func Runner(c *winrmclient.Client) remotefile.Runner { return runner{c} }
 
 type runner struct{ c *winrmclient.Client }
 
+// Close releases the client's kept shells (hostconfig.Closer).
+func (r runner) Close(ctx context.Context) error { return r.c.Close(ctx) }
+
 func (r runner) RunPowerShell(ctx context.Context, script string, stdin []byte) (remotefile.Output, error) {
 	res, err := r.c.RunPowerShell(ctx, script, stdin)
 	return remotefile.Output{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode}, err

@@ -32,14 +32,21 @@ const DefaultConfigPath = `%windir%\System32\inetsrv\config\applicationHost.conf
 
 // IISProvider is the provider implementation.
 type IISProvider struct {
-	version string
+	version  string
+	sessions *Sessions // nil: nobody releases the shells but their idle timers
 }
 
 var _ provider.Provider = (*IISProvider)(nil)
 
 // New returns a constructor for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &IISProvider{version: version} }
+	return NewWithSessions(version, nil)
+}
+
+// NewWithSessions is New with the connections of every configured provider
+// recorded in sessions, for the process to release when it stops.
+func NewWithSessions(version string, sessions *Sessions) func() provider.Provider {
+	return func() provider.Provider { return &IISProvider{version: version, sessions: sessions} }
 }
 
 // Model is the provider block.
@@ -225,7 +232,9 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if s.naive && len(s.prefetch) > 0 {
 		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: prefetch_hosts is ignored, as there is no cache to read into")
 	}
-	data := &resources.ProviderData{Pool: s.pool(opts, gzip), DefaultHost: s.host, PrefetchHosts: s.prefetch}
+	pool := s.pool(opts, gzip)
+	p.sessions.add(pool)
+	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host, PrefetchHosts: s.prefetch}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -2,6 +2,8 @@ package hostconfig
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,8 +26,9 @@ type Pool struct {
 
 	canonical func(host string) string
 
-	mu     sync.Mutex
-	stores map[string]*Store
+	mu      sync.Mutex
+	stores  map[string]*Store
+	runners []remotefile.Runner // every runner dialled, for Close
 }
 
 // NewPool returns a Pool that edits path on each host; gzip compresses the
@@ -58,7 +61,32 @@ func (p *Pool) Store(ctx context.Context, host string) (*Store, error) {
 	}
 	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups, Gzip: p.gzip}, host, p.path, p.opts)
 	p.stores[key] = s
+	p.runners = append(p.runners, r)
 	return s, nil
+}
+
+// Closer is a Runner that holds remote state worth releasing when the
+// provider stops (WinRM shells kept for reuse).
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
+// Close releases what every host's runner holds, all hosts at once, and
+// returns when all are done or ctx ends. The Pool stays usable.
+func (p *Pool) Close(ctx context.Context) error {
+	p.mu.Lock()
+	runners := slices.Clone(p.runners)
+	p.mu.Unlock()
+	errs := make([]error, len(runners))
+	var wg sync.WaitGroup
+	for i, r := range runners {
+		if c, ok := r.(Closer); ok {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = c.Close(ctx) }()
+		}
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // PrefetchLimit bounds how many hosts Prefetch reads at once: enough that a

@@ -121,3 +121,52 @@ func TestPoolPrefetch(t *testing.T) {
 		})
 	}
 }
+
+// closingRunner is a Runner that holds shells to release.
+type closingRunner struct {
+	remotefile.Runner
+	closed *atomic.Int32
+	block  bool // Close waits for its context, as a host that does not answer
+}
+
+func (r closingRunner) Close(ctx context.Context) error {
+	if r.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	r.closed.Add(1)
+	return nil
+}
+
+// TestPoolClose: Close releases the runner of every host dialled, all at
+// once, skips runners with nothing to release, and returns when its
+// context ends even if a host does not answer.
+func TestPoolClose(t *testing.T) {
+	var closed atomic.Int32
+	p := NewPool(func(_ context.Context, h string) (remotefile.Runner, error) {
+		switch h {
+		case "plain":
+			return nil, nil // holds nothing
+		case "stuck":
+			return closingRunner{closed: &closed, block: true}, nil
+		}
+		return closingRunner{closed: &closed}, nil
+	}, winPath, 2, Optimized(), true, nil)
+	for _, h := range []string{"dp01", "dp02", "DP01", "plain"} {
+		if _, err := p.Store(context.Background(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(context.Background()); err != nil || closed.Load() != 2 {
+		t.Fatalf("Close: %v, %d runners closed; want the 2 hosts' runners", err, closed.Load())
+	}
+	if _, err := p.Store(context.Background(), "stuck"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := p.Close(ctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("Close with a host that does not answer: %v after %v", err, time.Since(start))
+	}
+}
