@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testenv"
 )
 
 // The layers of README.md's "Layout", checked twice on purpose: here on the
@@ -127,10 +129,7 @@ func TestDepguardCatchesForbiddenImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(lint); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("golangci-lint is missing (%v): make test installs it with tools/install.sh", err)
-		}
-		t.Skip("golangci-lint is not installed: tools/install.sh golangci-lint")
+		testenv.Missing(t, "golangci-lint is not installed: tools/install.sh golangci-lint (make test runs it)")
 	}
 	cfg, err := os.ReadFile(".golangci.yml")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testenv"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
 )
 
@@ -76,7 +77,7 @@ func startMITAcceptor(t *testing.T, kdc *acctest.KDC, bindings []byte) string {
 	t.Helper()
 	const python = "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import gssapi").Run(); err != nil {
-		t.Skip("python3-gssapi is not installed (make test installs it: tools/install-debs.sh)")
+		testenv.Missing(t, "python3-gssapi is not installed (make test installs it: tools/install-debs.sh)")
 	}
 	dir := t.TempDir()
 	conf, kt := filepath.Join(dir, "krb5.conf"), filepath.Join(dir, "http.keytab")

@@ -15,6 +15,7 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testenv"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
@@ -90,10 +91,7 @@ func havePywinrm(t *testing.T) string {
 	if err == nil {
 		return debianPython
 	}
-	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
-		t.Fatalf("python3-winrm is not importable (%v): make test installs it with tools/install-debs.sh python3-winrm", err)
-	}
-	t.Skipf("python3-winrm is not importable (%v): apt-get install python3-winrm python3-requests-ntlm, or run make test", err)
+	testenv.Missing(t, fmt.Sprintf("python3-winrm is not importable (%v): apt-get install python3-winrm python3-requests-ntlm, or run make test (tools/install-debs.sh)", err))
 	return ""
 }
 

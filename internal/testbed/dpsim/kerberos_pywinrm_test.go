@@ -15,6 +15,7 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testenv"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
@@ -32,7 +33,7 @@ from winrm.protocol import Protocol
 endpoint, command, stdin_file, out_file = sys.argv[1:5]
 p = Protocol(endpoint, transport='kerberos', username='tf-acc@IIS.TEST', server_cert_validation='ignore', send_cbt=True)
 shell = p.open_shell()
-cid = p.run_command(shell, command)
+cid = p.run_command(shell, command, console_mode_stdin=False)  # input as a pipe, as clients that send input do
 req = {'env:Envelope': p._get_soap_header(
     resource_uri='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd',
     action='http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send', shell_id=shell)}
@@ -57,11 +58,11 @@ sys.exit(code)
 func TestPywinrmKerberosReadsTheFile(t *testing.T) {
 	const python = "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import winrm, requests_kerberos, xmltodict").Run(); err != nil {
-		t.Skip("python3-winrm and python3-requests-kerberos are not installed (make test installs them: tools/install-debs.sh)")
+		testenv.Missing(t, "python3-winrm and python3-requests-kerberos are not installed (make test installs them: tools/install-debs.sh)")
 	}
 	kinit, err := exec.LookPath("kinit")
 	if err != nil {
-		t.Skip("kinit is not installed (tools/install-kdc.sh installs krb5-user)")
+		testenv.Missing(t, "kinit is not installed (tools/install-kdc.sh installs krb5-user)")
 	}
 	kdc := acctest.StartKDC(t)
 	dir := t.TempDir()

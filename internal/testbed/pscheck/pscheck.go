@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testenv"
 )
 
 // Finding is one syntax error.
@@ -121,20 +123,13 @@ func (c *Checker) Find(dir string, scripts map[string]string) ([]Finding, error)
 	return found, nil
 }
 
-// InCI tells whether the tests run in CI, where the checker must not be
-// skipped.
-func InCI() bool {
-	v := strings.ToLower(os.Getenv("CI"))
-	return v != "" && v != "false" && v != "0"
-}
-
 // NewForTest returns the checker, or skips the test (locally) or fails it (in
 // CI) when the checker cannot run.
 func NewForTest(t testing.TB) *Checker {
 	t.Helper()
 	c, err := New()
 	if err != nil {
-		if InCI() {
+		if testenv.InCI() {
 			t.Fatalf("%v; CI=true, so the PowerShell scripts must be checked", err)
 		}
 		t.Skipf("%v; skipping the PowerShell syntax check outside CI", err)
