@@ -50,7 +50,7 @@ func TestAccExtension_badInput(t *testing.T) {
 	var steps []resource.TestStep
 	for _, c := range cases {
 		steps = append(steps, resource.TestStep{
-			Config:      extensionConfig(tg, c.ext, true, c.loc),
+			Config:      acctest.ExtensionConfig(tg, c.ext, true, c.loc),
 			ExpectError: acctest.Phrase(c.want),
 			PlanOnly:    true,
 		})
@@ -102,7 +102,7 @@ func TestAccExtension_fileProblems(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProviderFactories(),
 				Steps: []resource.TestStep{{
-					Config:      extensionConfig(tg, ".config", true, ""),
+					Config:      acctest.ExtensionConfig(tg, ".config", true, ""),
 					ExpectError: c.want,
 				}},
 			})

@@ -98,10 +98,10 @@ func TestAccExtension_https(t *testing.T) {
 	orig := tg.Read(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{{
-			Config: extensionConfig(tg, ".config", true, ""),
-			Check: fileChanged(t, tg, orig,
+			Config: acctest.ExtensionConfig(tg, ".config", true, ""),
+			Check: acctest.FileChanged(t, tg, orig,
 				testfixtures.CRLF(`                    <add fileExtension=".config" allowed="false" />`),
 				testfixtures.CRLF(`                    <add fileExtension=".config" allowed="true" />`)),
 		}},
@@ -159,7 +159,7 @@ func TestAccProvider_backups(t *testing.T) {
 	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
 	orig := tg.Read(t)
 	config := func(allowed bool) string {
-		c := extensionConfig(tg, ".config", allowed, "")
+		c := acctest.ExtensionConfig(tg, ".config", allowed, "")
 		return strings.Replace(c, `  timeout           = "30s"`, "  timeout           = \"30s\"\n  backups           = 2", 1)
 	}
 	backups := func(want int, contents ...[]byte) acctest.Check {

@@ -49,7 +49,7 @@ func TestAccImport_nothingToImport(t *testing.T) {
 	}{
 		{"hidden segment at the server scope", segmentConfig(tg, "App_Data", ""), segAddr, "App_Data", segment("the server scope")},
 		{"hidden segment inherited by a location", segmentConfig(tg, "App_Data", "Default Web Site"), segAddr, "Default Web Site|App_Data", segment(`location "Default Web Site"`)},
-		{"extension without an entry", extensionConfig(tg, ".tfacc", true, ""), addr, ".tfacc", acctest.Phrases(
+		{"extension without an entry", acctest.ExtensionConfig(tg, ".tfacc", true, ""), addr, ".tfacc", acctest.Phrases(
 			`Cannot import .tfacc at the server scope of 127.0.0.1: no entry for it is in effect there`,
 			`applicationHost.config on 127.0.0.1 has no <add fileExtension=".tfacc"> in effect at that scope`,
 			"remove the import (block or command) and keep the resource in the configuration: apply adds the entry")},

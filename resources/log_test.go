@@ -49,7 +49,7 @@ resource "iis_request_filtering_extension" "test" {
 	orig := tg.Read(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps:                    []resource.TestStep{{Config: config}},
 	})
 	log, err := os.ReadFile(logFile)

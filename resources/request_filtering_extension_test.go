@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -20,41 +19,6 @@ import (
 
 const addr = "iis_request_filtering_extension.test"
 
-func extensionConfig(tg acctest.Target, ext string, allowed bool, location string) string {
-	loc := ""
-	if location != "" {
-		loc = fmt.Sprintf("  location  = %q\n", location)
-	}
-	return tg.ProviderBlock() + fmt.Sprintf(`
-resource "iis_request_filtering_extension" "test" {
-  extension = %q
-  allowed   = %t
-%s}
-`, ext, allowed, loc)
-}
-
-// fileChanged asserts the file differs from before by exactly these lines.
-func fileChanged(t *testing.T, tg acctest.Target, before []byte, removed, added []string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		r, a := testfixtures.LineDiff(before, tg.Read(t))
-		if strings.Join(r, "") != strings.Join(removed, "") || strings.Join(a, "") != strings.Join(added, "") {
-			return fmt.Errorf("file changed by\n removed %q\n added   %q\nwant\n removed %q\n added   %q", r, a, removed, added)
-		}
-		return nil
-	}
-}
-
-// restored asserts destroy gave back the file's original bytes.
-func restored(t *testing.T, tg acctest.Target, orig []byte) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		if now := tg.Read(t); !bytes.Equal(now, orig) {
-			r, a := testfixtures.LineDiff(orig, now)
-			return fmt.Errorf("destroy did not restore the original bytes: removed %q added %q", r, a)
-		}
-		return nil
-	}
-}
-
 // TestAccExtension_KB2508665 is the problem the provider exists for: .config
 // is denied on a DP with ASP.NET; allow it, keep it allowed, give it back.
 func TestAccExtension_KB2508665(t *testing.T) {
@@ -67,10 +31,10 @@ func TestAccExtension_KB2508665(t *testing.T) {
 	allowed := `                    <add fileExtension=".config" allowed="true" />`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
-				Config: extensionConfig(tg, ".config", true, ""),
+				Config: acctest.ExtensionConfig(tg, ".config", true, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
 				},
@@ -79,11 +43,11 @@ func TestAccExtension_KB2508665(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("allowed"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("location"), knownvalue.StringExact("")),
 				},
-				Check: fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
+				Check: acctest.FileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 			},
 			{
 				// The next plan is empty.
-				Config: extensionConfig(tg, ".config", true, ""),
+				Config: acctest.ExtensionConfig(tg, ".config", true, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -91,22 +55,22 @@ func TestAccExtension_KB2508665(t *testing.T) {
 			{
 				// Someone denies it again by hand on the DP: drift, and apply repairs it.
 				PreConfig: func() { tg.Write(t, bytes.Replace(tg.Read(t), []byte(allowed), []byte(denied), 1)) },
-				Config:    extensionConfig(tg, ".config", true, ""),
+				Config:    acctest.ExtensionConfig(tg, ".config", true, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
-				Check: fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
+				Check: acctest.FileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 			},
 			{
 				// In-place update.
-				Config: extensionConfig(tg, ".config", false, ""),
+				Config: acctest.ExtensionConfig(tg, ".config", false, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("allowed"), knownvalue.Bool(false)),
 				},
-				Check: fileChanged(t, tg, orig, nil, nil),
+				Check: acctest.FileChanged(t, tg, orig, nil, nil),
 			},
 			{
 				ResourceName:      addr,
@@ -125,16 +89,16 @@ func TestAccExtension_lifecycle(t *testing.T) {
 	orig := tg.Read(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
-				Config: extensionConfig(tg, ".tfacc", false, ""),
+				Config: acctest.ExtensionConfig(tg, ".tfacc", false, ""),
 				Check: func(s *terraform.State) error {
 					if !bytes.Contains(tg.Read(t), []byte(`<add fileExtension=".tfacc" allowed="false" />`)) {
 						return fmt.Errorf("the entry is not in the file")
 					}
 					if tg.Simulated() {
-						return fileChanged(t, tg, orig,
+						return acctest.FileChanged(t, tg, orig,
 							testfixtures.CRLF(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true" />`),
 							testfixtures.CRLF(`                <fileExtensions allowUnlisted="true" applyToWebDAV="true">`,
 								`                    <add fileExtension=".tfacc" allowed="false" />`,
@@ -149,20 +113,20 @@ func TestAccExtension_lifecycle(t *testing.T) {
 					b := tg.Read(t)
 					tg.Write(t, regexp.MustCompile(`\s*<add fileExtension="\.tfacc" allowed="false" />`).ReplaceAll(b, nil))
 				},
-				Config: extensionConfig(tg, ".tfacc", false, ""),
+				Config: acctest.ExtensionConfig(tg, ".tfacc", false, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
 				},
 			},
 			{
 				// IIS compares extensions case-insensitively: no replacement.
-				Config: extensionConfig(tg, ".TFACC", false, ""),
+				Config: acctest.ExtensionConfig(tg, ".TFACC", false, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
 			},
 			{
-				Config: extensionConfig(tg, ".tfacc", true, ""),
+				Config: acctest.ExtensionConfig(tg, ".tfacc", true, ""),
 			},
 			{
 				ResourceName:      addr,
@@ -183,10 +147,10 @@ func TestAccExtension_location(t *testing.T) {
 	const loc = "Default Web Site/SMS_DP_SMSPKG$"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
-				Config: extensionConfig(tg, ".config", true, loc),
+				Config: acctest.ExtensionConfig(tg, ".config", true, loc),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(loc+"|.config")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("location"), knownvalue.StringExact(loc)),
@@ -195,7 +159,7 @@ func TestAccExtension_location(t *testing.T) {
 					if !tg.Simulated() {
 						return nil
 					}
-					return fileChanged(t, tg, orig, nil, testfixtures.CRLF(
+					return acctest.FileChanged(t, tg, orig, nil, testfixtures.CRLF(
 						`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
 						`        <system.webServer>`,
 						`            <security>`,
@@ -211,14 +175,14 @@ func TestAccExtension_location(t *testing.T) {
 				},
 			},
 			{
-				Config: extensionConfig(tg, ".config", true, loc),
+				Config: acctest.ExtensionConfig(tg, ".config", true, loc),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
 			{
 				// A new location replaces the resource.
-				Config: extensionConfig(tg, ".config", true, "Default Web Site"),
+				Config: acctest.ExtensionConfig(tg, ".config", true, "Default Web Site"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
 				},

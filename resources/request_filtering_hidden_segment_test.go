@@ -43,7 +43,7 @@ func TestAccHiddenSegment_bin(t *testing.T) {
 	binLine := testfixtures.CRLF(`                    <add segment="bin" />`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
 				Config: segmentConfig(tg, "bin", ""),
@@ -54,7 +54,7 @@ func TestAccHiddenSegment_bin(t *testing.T) {
 					statecheck.ExpectKnownValue(segAddr, tfjsonpath.New("id"), knownvalue.StringExact("bin")),
 					statecheck.ExpectKnownValue(segAddr, tfjsonpath.New("location"), knownvalue.StringExact("")),
 				},
-				Check: fileChanged(t, tg, orig, binLine, nil),
+				Check: acctest.FileChanged(t, tg, orig, binLine, nil),
 			},
 			{
 				Config: segmentConfig(tg, "bin", ""),
@@ -70,7 +70,7 @@ func TestAccHiddenSegment_bin(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(segAddr, plancheck.ResourceActionCreate)},
 				},
-				Check: fileChanged(t, tg, orig, binLine, nil),
+				Check: acctest.FileChanged(t, tg, orig, binLine, nil),
 			},
 			{
 				// IIS compares segments case-insensitively: an update, and
@@ -79,7 +79,7 @@ func TestAccHiddenSegment_bin(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(segAddr, plancheck.ResourceActionUpdate)},
 				},
-				Check: fileChanged(t, tg, orig, binLine, nil),
+				Check: acctest.FileChanged(t, tg, orig, binLine, nil),
 			},
 			{
 				Config: segmentConfig(tg, "bin", ""),
@@ -100,12 +100,12 @@ func TestAccHiddenSegment_lifecycle(t *testing.T) {
 	for _, fx := range []string{testfixtures.ASPNET, testfixtures.Base} {
 		t.Run(fx, func(t *testing.T) {
 			tg := acctest.NewTarget(t, fx)
-			tg.Write(t, withHiddenSegment(t, tg.Read(t), "tfacc-seg"))
+			tg.Write(t, acctest.WithHiddenSegment(t, tg.Read(t), "tfacc-seg"))
 			orig := tg.Read(t)
 			entry := []byte(`<add segment="tfacc-seg" />`)
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProviderFactories(),
-				CheckDestroy:             restored(t, tg, orig),
+				CheckDestroy:             acctest.Restored(t, tg, orig),
 				Steps: []resource.TestStep{
 					{
 						Config: segmentConfig(tg, "tfacc-seg", ""),
@@ -113,7 +113,7 @@ func TestAccHiddenSegment_lifecycle(t *testing.T) {
 							if bytes.Contains(tg.Read(t), entry) {
 								return fmt.Errorf("the entry is still in the file")
 							}
-							return fileChanged(t, tg, orig, testfixtures.CRLF(`                    <add segment="tfacc-seg" />`), nil)(nil)
+							return acctest.FileChanged(t, tg, orig, testfixtures.CRLF(`                    <add segment="tfacc-seg" />`), nil)(nil)
 						},
 					},
 					{
@@ -141,20 +141,20 @@ func TestAccHiddenSegment_lifecycle(t *testing.T) {
 // away. Runs on any DP with a test-only segment.
 func TestAccHiddenSegment_location(t *testing.T) {
 	tg := acctest.NewTarget(t, testfixtures.ASPNET)
-	tg.Write(t, withHiddenSegment(t, tg.Read(t), "tfacc-seg"))
+	tg.Write(t, acctest.WithHiddenSegment(t, tg.Read(t), "tfacc-seg"))
 	orig := tg.Read(t)
 	const loc = "Default Web Site/tfacc-segments"
 	remove := regexp.MustCompile(`\s*<remove segment="tfacc-seg" />`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
 				Config: segmentConfig(tg, "tfacc-seg", loc),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(segAddr, tfjsonpath.New("id"), knownvalue.StringExact(loc+"|tfacc-seg")),
 				},
-				Check: fileChanged(t, tg, orig, nil, testfixtures.CRLF(
+				Check: acctest.FileChanged(t, tg, orig, nil, testfixtures.CRLF(
 					`    <location path="Default Web Site/tfacc-segments">`,
 					`        <system.webServer>`,
 					`            <security>`,
@@ -212,12 +212,12 @@ func TestAccHiddenSegment_scopes(t *testing.T) {
 	}{
 		{
 			name: "the site clears and hides bin itself: its own entry goes", location: "Default Web Site", segment: "bin",
-			content: withLocation(t, asp, "Default Web Site", `<hiddenSegments>`, `    <clear />`, `    <add segment="bin" />`, `</hiddenSegments>`),
+			content: acctest.WithLocation(t, asp, "Default Web Site", `<hiddenSegments>`, `    <clear />`, `    <add segment="bin" />`, `</hiddenSegments>`),
 			removed: testfixtures.CRLF(`                        <add segment="bin" />`),
 		},
 		{
-			name: "below that site: a <remove> in the package share", location: pkgLocation, segment: "bin",
-			content: withLocation(t, asp, "Default Web Site", `<hiddenSegments>`, `    <clear />`, `    <add segment="bin" />`, `</hiddenSegments>`),
+			name: "below that site: a <remove> in the package share", location: acctest.PkgLocation, segment: "bin",
+			content: acctest.WithLocation(t, asp, "Default Web Site", `<hiddenSegments>`, `    <clear />`, `    <add segment="bin" />`, `</hiddenSegments>`),
 			added: testfixtures.CRLF(
 				`    <location path="Default Web Site/SMS_DP_SMSPKG$">`,
 				`        <system.webServer>`,
@@ -232,16 +232,16 @@ func TestAccHiddenSegment_scopes(t *testing.T) {
 				`    </location>`),
 		},
 		{
-			name: "the share removes and re-adds bin: the add goes, the remove stays", location: pkgLocation, segment: "bin",
-			content: withLocation(t, asp, pkgLocation, `<hiddenSegments>`, `    <remove segment="bin" />`, `    <add segment="bin" />`, `</hiddenSegments>`),
+			name: "the share removes and re-adds bin: the add goes, the remove stays", location: acctest.PkgLocation, segment: "bin",
+			content: acctest.WithLocation(t, asp, acctest.PkgLocation, `<hiddenSegments>`, `    <remove segment="bin" />`, `    <add segment="bin" />`, `</hiddenSegments>`),
 			removed: testfixtures.CRLF(`                        <add segment="bin" />`),
 		},
 		{
-			name: "the share already removes it: nothing to write", location: pkgLocation, segment: "BIN",
-			content: withLocation(t, asp, pkgLocation, `<hiddenSegments>`, `    <remove segment="bin" />`, `</hiddenSegments>`),
+			name: "the share already removes it: nothing to write", location: acctest.PkgLocation, segment: "BIN",
+			content: acctest.WithLocation(t, asp, acctest.PkgLocation, `<hiddenSegments>`, `    <remove segment="bin" />`, `</hiddenSegments>`),
 		},
 		{
-			name: "not hidden on a base install: nothing to write", location: pkgLocation, segment: "bin", content: base,
+			name: "not hidden on a base install: nothing to write", location: acctest.PkgLocation, segment: "bin", content: base,
 		},
 	}
 	for _, tc := range cases {
@@ -249,11 +249,11 @@ func TestAccHiddenSegment_scopes(t *testing.T) {
 			tg := acctest.NewSimTarget(t, testfixtures.ASPNET, tc.content)
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProviderFactories(),
-				CheckDestroy:             restored(t, tg, tc.content),
+				CheckDestroy:             acctest.Restored(t, tg, tc.content),
 				Steps: []resource.TestStep{
 					{
 						Config: segmentConfig(tg, tc.segment, tc.location),
-						Check:  fileChanged(t, tg, tc.content, tc.removed, tc.added),
+						Check:  acctest.FileChanged(t, tg, tc.content, tc.removed, tc.added),
 					},
 					{
 						Config: segmentConfig(tg, tc.segment, tc.location),
@@ -280,11 +280,11 @@ func TestAccHiddenSegment_inheritedLater(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: segmentConfig(tg, "tfacc-later", loc),
-				Check:  fileChanged(t, tg, orig, nil, nil),
+				Check:  acctest.FileChanged(t, tg, orig, nil, nil),
 			},
 			{
 				PreConfig: func() {
-					hidden = withHiddenSegment(t, tg.Read(t), "tfacc-later")
+					hidden = acctest.WithHiddenSegment(t, tg.Read(t), "tfacc-later")
 					tg.Write(t, hidden)
 				},
 				Config: segmentConfig(tg, "tfacc-later", loc),

@@ -37,7 +37,7 @@ func TestAccSettings_server(t *testing.T) {
 	step1 := settingsConfig(tg, `allow_double_escaping = true`, `file_extensions_allow_unlisted = true`, `request_limits = { max_url = 8192 }`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
 				Config: step1,
@@ -105,7 +105,7 @@ func TestAccSettings_server(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(setAddr, plancheck.ResourceActionUpdate)},
 				},
-				Check: fileChanged(t, tg, orig, nil, testfixtures.CRLF(`                <requestLimits maxUrl="16384" maxQueryString="4096" />`)),
+				Check: acctest.FileChanged(t, tg, orig, nil, testfixtures.CRLF(`                <requestLimits maxUrl="16384" maxQueryString="4096" />`)),
 			},
 			{
 				// Import manages what the scope writes itself: allowUnlisted,
@@ -129,14 +129,14 @@ func TestAccSettings_location(t *testing.T) {
 	block := regexp.MustCompile(`(?s)\r?\n?[ \t]*<location path="Default Web Site/tfacc-settings">.*?</location>`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(setAddr, tfjsonpath.New("id"), knownvalue.StringExact(loc)),
 				},
-				Check: fileChanged(t, tg, orig, nil, testfixtures.CRLF(
+				Check: acctest.FileChanged(t, tg, orig, nil, testfixtures.CRLF(
 					`    <location path="Default Web Site/tfacc-settings">`,
 					`        <system.webServer>`,
 					`            <security>`,
@@ -184,25 +184,25 @@ func TestAccSettings_adoptAndRestore(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("builds its own file: simulator only")
 	}
-	content := withLocation(t, testfixtures.Read(t, testfixtures.ASPNET), pkgLocation,
+	content := acctest.WithLocation(t, testfixtures.Read(t, testfixtures.ASPNET), acctest.PkgLocation,
 		`<fileExtensions allowUnlisted="false">`, `    <clear />`, `    <add fileExtension=".cab" allowed="true" />`, `</fileExtensions>`, `<requestLimits maxUrl="2048" />`)
 	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, content)
 	config := func(unlisted bool, maxURL int) string {
-		return settingsConfig(tg, fmt.Sprintf("location = %q", pkgLocation), fmt.Sprintf("file_extensions_allow_unlisted = %t", unlisted), fmt.Sprintf("request_limits = { max_url = %d }", maxURL))
+		return settingsConfig(tg, fmt.Sprintf("location = %q", acctest.PkgLocation), fmt.Sprintf("file_extensions_allow_unlisted = %t", unlisted), fmt.Sprintf("request_limits = { max_url = %d }", maxURL))
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, content),
+		CheckDestroy:             acctest.Restored(t, tg, content),
 		Steps: []resource.TestStep{
 			{
 				Config: config(true, 8192),
-				Check: fileChanged(t, tg, content,
+				Check: acctest.FileChanged(t, tg, content,
 					testfixtures.CRLF(`                    <fileExtensions allowUnlisted="false">`, `                        <clear />`, `                        <add fileExtension=".cab" allowed="true" />`, `                    </fileExtensions>`, `                    <requestLimits maxUrl="2048" />`),
 					testfixtures.CRLF(`                    <fileExtensions allowUnlisted="true">`, `                        <clear />`, `                        <add fileExtension=".cab" allowed="true" />`, `                    </fileExtensions>`, `                    <requestLimits maxUrl="8192" />`)),
 			},
 			{
 				Config: config(false, 2048),
-				Check:  fileChanged(t, tg, content, nil, nil),
+				Check:  acctest.FileChanged(t, tg, content, nil, nil),
 			},
 			{
 				Config: config(true, 8192),

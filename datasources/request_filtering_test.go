@@ -1,4 +1,4 @@
-package resources_test
+package datasources_test
 
 import (
 	"fmt"
@@ -100,7 +100,7 @@ resource "iis_request_filtering_settings" "pkg" {
 `
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
 			{
 				Config: tg.ProviderBlock() + dataSourceConfig(nil, urls...),
@@ -138,10 +138,10 @@ func TestAccDataSource_effective(t *testing.T) {
 		t.Skip("asserts the fixtures' content")
 	}
 	asp := testfixtures.Read(t, testfixtures.ASPNET)
-	variant := withLocation(t, withLocation(t, asp, "Default Web Site",
+	variant := acctest.WithLocation(t, acctest.WithLocation(t, asp, "Default Web Site",
 		`<fileExtensions>`, `    <remove fileExtension=".config" />`, `    <add fileExtension=".config" allowed="true" />`, `</fileExtensions>`,
 		`<requestLimits maxUrl="8192" />`),
-		pkgLocation,
+		acctest.PkgLocation,
 		`<fileExtensions allowUnlisted="false">`, `    <add fileExtension=".cab" allowed="true" />`, `</fileExtensions>`,
 		`<hiddenSegments>`, `    <clear />`, `    <add segment="private" />`, `</hiddenSegments>`)
 	aspTop := knownvalue.ObjectExact(map[string]knownvalue.Check{
@@ -174,7 +174,7 @@ func TestAccDataSource_effective(t *testing.T) {
 			},
 		},
 		{
-			name: "base install", fixture: testfixtures.Base, location: pkgLocation,
+			name: "base install", fixture: testfixtures.Base, location: acctest.PkgLocation,
 			checks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(dsAddr, tfjsonpath.New("file_extensions"), knownvalue.ListExact([]knownvalue.Check{})),
 				statecheck.ExpectKnownValue(dsAddr, tfjsonpath.New("hidden_segments"), knownvalue.ListExact([]knownvalue.Check{
@@ -194,15 +194,15 @@ func TestAccDataSource_effective(t *testing.T) {
 			},
 		},
 		{
-			name: "the share: allowlist and its own hidden segments", fixture: testfixtures.ASPNET, content: variant, location: pkgLocation + "/PKG00012",
+			name: "the share: allowlist and its own hidden segments", fixture: testfixtures.ASPNET, content: variant, location: acctest.PkgLocation + "/PKG00012",
 			checks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(dsAddr, tfjsonpath.New("file_extensions"), knownvalue.ListSizeExact(44)),
 				statecheck.ExpectKnownValue(dsAddr, tfjsonpath.New("file_extensions").AtSliceIndex(43), knownvalue.ObjectExact(map[string]knownvalue.Check{
-					"extension": knownvalue.StringExact(".cab"), "allowed": knownvalue.Bool(true), "scope": knownvalue.StringExact(pkgLocation),
+					"extension": knownvalue.StringExact(".cab"), "allowed": knownvalue.Bool(true), "scope": knownvalue.StringExact(acctest.PkgLocation),
 				})),
 				statecheck.ExpectKnownValue(dsAddr, tfjsonpath.New("allow_unlisted"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(dsAddr, tfjsonpath.New("hidden_segments"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{"segment": knownvalue.StringExact("private"), "scope": knownvalue.StringExact(pkgLocation)}),
+					knownvalue.ObjectExact(map[string]knownvalue.Check{"segment": knownvalue.StringExact("private"), "scope": knownvalue.StringExact(acctest.PkgLocation)}),
 				})),
 			},
 		},
@@ -231,9 +231,9 @@ func TestAccDataSource_effective(t *testing.T) {
 				ConfigStateChecks: checks(
 					verdict(0, "", "", nil), // .config: allowed by the site, so listed in the share's allowlist too
 					verdict(1, "", "", nil),
-					verdict(2, "404.7", "allowUnlisted=false", str(pkgLocation)),
+					verdict(2, "404.7", "allowUnlisted=false", str(acctest.PkgLocation)),
 					verdict(3, "", "", nil), // the share cleared the hidden segments
-					verdict(4, "404.8", "private", str(pkgLocation)),
+					verdict(4, "404.8", "private", str(acctest.PkgLocation)),
 					verdict(5, "404.14", "maxUrl=8192", str("Default Web Site")),
 					verdict(6, "404.7", ".mdb", str("")), // denied at the server scope, listed all the way down
 				),
@@ -247,8 +247,8 @@ func TestAccDataSource_effective(t *testing.T) {
 func TestAccDataSource_anyDP(t *testing.T) {
 	tg := acctest.NewTarget(t, testfixtures.Base)
 	const site = "tfacc site"
-	b := withLocation(t, tg.Read(t), site, `<requestLimits maxUrl="64" />`)
-	tg.Write(t, replaceOnce(t, b, `<location path="tfacc site">`+"\r\n        <system.webServer>\r\n            <security>\r\n                <requestFiltering>",
+	b := acctest.WithLocation(t, tg.Read(t), site, `<requestLimits maxUrl="64" />`)
+	tg.Write(t, acctest.ReplaceOnce(t, b, `<location path="tfacc site">`+"\r\n        <system.webServer>\r\n            <security>\r\n                <requestFiltering>",
 		`<location path="tfacc site">`+"\r\n        <system.webServer>\r\n            <security>\r\n"+`                <requestFiltering allowDoubleEscaping="false" allowHighBitCharacters="false">`))
 	host := ""
 	if s, ok := tg.(*acctest.SimTarget); ok {

@@ -1,4 +1,4 @@
-package resources_test
+package provider_test
 
 import (
 	"bufio"
@@ -64,10 +64,10 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	orig := tg.Read(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{
-			{Config: extensionConfig(tg, ".tfacc", true, "")},
-			{Config: extensionConfig(tg, ".tfacc", false, "")},
+			{Config: acctest.ExtensionConfig(tg, ".tfacc", true, "")},
+			{Config: acctest.ExtensionConfig(tg, ".tfacc", false, "")},
 		},
 	})
 

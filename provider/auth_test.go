@@ -1,4 +1,4 @@
-package resources_test
+package provider_test
 
 import (
 	"bytes"
@@ -176,10 +176,10 @@ func TestAccAuth_schemes(t *testing.T) {
 			allowed := `                    <add fileExtension=".config" allowed="true" />`
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProviderFactories(),
-				CheckDestroy:             restored(t, tg, orig),
+				CheckDestroy:             acctest.Restored(t, tg, orig),
 				Steps: []resource.TestStep{{
-					Config: extensionConfig(tg, ".config", true, ""),
-					Check:  fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
+					Config: acctest.ExtensionConfig(tg, ".config", true, ""),
+					Check:  acctest.FileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 				}},
 			})
 			st := tg.Sim.Stats()
@@ -370,7 +370,7 @@ func TestAccAuth_diagnostics(t *testing.T) {
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProviderFactories(),
 				Steps: []resource.TestStep{{
-					Config:      extensionConfig(tg, ".tfacc", true, ""),
+					Config:      acctest.ExtensionConfig(tg, ".tfacc", true, ""),
 					ExpectError: acctest.Phrases(want...),
 				}},
 			})
@@ -435,10 +435,10 @@ func TestAccAuth_kerberosOverHTTP(t *testing.T) {
 	allowed := `                    <add fileExtension=".config" allowed="true" />`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             restored(t, tg, orig),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
 		Steps: []resource.TestStep{{
-			Config: extensionConfig(tg, ".config", true, ""),
-			Check:  fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
+			Config: acctest.ExtensionConfig(tg, ".config", true, ""),
+			Check:  acctest.FileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 		}},
 	})
 	st := tg.Sim.Stats()
@@ -511,7 +511,7 @@ func TestAccAuth_kerberosHostNotAuthenticated(t *testing.T) {
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.ProviderFactories(),
 				Steps: []resource.TestStep{{
-					Config: extensionConfig(tg, ".config", true, ""),
+					Config: acctest.ExtensionConfig(tg, ".config", true, ""),
 					ExpectError: acctest.Phrases(fmt.Sprintf(`on 127.0.0.1:%d (auth "kerberos")`, tg.Sim.Addr.Port),
 						"the host was not authenticated (Kerberos mutual authentication failed)", tc.why, "Nothing was sent to it"),
 				}},
