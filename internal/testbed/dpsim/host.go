@@ -36,6 +36,8 @@ type Host struct {
 	opts       HostOptions
 	reads      atomic.Int64
 	writes     atomic.Int64
+
+	contentScans atomic.Int64 // content library scans run (content.go)
 }
 
 // OpStats counts the provider's remote operations the host carried out.
@@ -53,6 +55,14 @@ type HostOptions struct {
 	// AfterReplace runs right after the atomic swap, before the answer is
 	// written: fault tests drop connections or stall here.
 	AfterReplace func()
+
+	// ContentLibrary, when set, makes the host a DP with this local folder
+	// (laid out as SCCMContentLib: PkgLib, DataLib) as its content library;
+	// unset, the host has no HKLM\SOFTWARE\Microsoft\SMS\DP key.
+	// ContentLibraryPath is the registry's ContentLibraryPath value for it
+	// (default DefaultContentLibrary). See content.go.
+	ContentLibrary     string
+	ContentLibraryPath string
 }
 
 // NewHost serves configFile as C:\Windows\System32\inetsrv\config\applicationHost.config;
@@ -138,6 +148,9 @@ func (h *Host) Run(commandLine string, stdin []byte) (stdout, stderr []byte, exi
 	case remotefile.WriteScript:
 		h.writes.Add(1)
 		res = h.write(params, payload)
+	case remotefile.ContentScript: // the content library scan (content.go)
+		h.contentScans.Add(1)
+		res, data = h.listContent(params)
 	default:
 		first, _, _ := strings.Cut(strings.TrimSpace(op), "\n")
 		return nil, []byte(fmt.Sprintf("the DP simulator does not know this script (first line: %q); it runs only the provider's own scripts\r\n", first)), 1
