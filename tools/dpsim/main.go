@@ -2,7 +2,7 @@
 // (WS-Management) endpoint in front of one applicationHost.config on disk,
 // which the iis provider can read and edit as it would on Windows.
 //
-//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls]
+//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls] [-content-library DIR]
 //
 // The first line on stdout is the endpoint URL (http://127.0.0.1:PORT/wsman);
 // it serves until killed. The file is edited in place: serve a copy.
@@ -27,6 +27,9 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
 	caOut := flag.String("ca-cert-out", "", "with -tls: write the certificate to trust (PEM) to this file")
 	verbose := flag.Bool("v", false, "log every exchange to stderr")
+	// The content library (issue 17): a folder laid out as SCCMContentLib,
+	// reported in the simulated registry as ContentLibraryPath.
+	contentLib := flag.String("content-library", "", "folder laid out as a DP's SCCMContentLib (PkgLib, DataLib with <file>.INI entries), reported at HKLM\\SOFTWARE\\Microsoft\\SMS\\DP ContentLibraryPath as "+dpsim.DefaultContentLibrary)
 	flag.Parse()
 	if *file == "" || *user == "" || *pass == "" {
 		fmt.Fprintln(os.Stderr, "dpsim: -config-file, -username and -password are required")
@@ -34,6 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 	opts := dpsim.Options{ConfigFile: *file, Listen: *listen, Username: *user, Password: *pass, TLS: *useTLS}
+	opts.Host.ContentLibrary = *contentLib
 	if *verbose {
 		opts.Logf = log.New(os.Stderr, "dpsim: ", log.LstdFlags|log.Lmicroseconds).Printf
 	}

@@ -1,0 +1,128 @@
+package apphost
+
+import (
+	"strings"
+)
+
+// Checker checks many URLs of one site against the policy IIS applies to
+// each, merging the policy once per distinct set of <location> scopes
+// instead of once per URL: a DP's content library holds 100,000 files
+// under a handful of locations at most.
+type Checker struct {
+	doc  *Doc
+	site string
+	locs map[string]bool    // the file's non-empty location paths, trimmed, lower case
+	memo map[string]*Policy // by the scopes that apply, see key
+}
+
+// NewChecker returns a Checker for URLs on site.
+func (d *Doc) NewChecker(site string) *Checker {
+	c := &Checker{doc: d, site: strings.Trim(site, "/"), locs: map[string]bool{}, memo: map[string]*Policy{}}
+	for _, l := range d.Root().SelectElements("location") {
+		if p := strings.ToLower(strings.Trim(l.SelectAttrValue("path", ""), "/")); p != "" {
+			c.locs[p] = true
+		}
+	}
+	return c
+}
+
+// key names the <location> paths that apply at location: the ones equal to
+// it or to an ancestor (Doc.levels compares them case-insensitively too).
+func (c *Checker) key(location string) string {
+	var b, prefix strings.Builder
+	for _, p := range strings.Split(strings.ToLower(location), "/") {
+		if p == "" {
+			continue
+		}
+		if prefix.Len() > 0 {
+			prefix.WriteByte('/')
+		}
+		prefix.WriteString(p)
+		if c.locs[prefix.String()] {
+			b.WriteString(prefix.String())
+			b.WriteByte(0)
+		}
+	}
+	return b.String()
+}
+
+// Policy returns the effective policy for url on the Checker's site.
+func (c *Checker) Policy(url string) (*Policy, error) {
+	loc := URLLocation(c.site, url)
+	k := c.key(loc)
+	p, ok := c.memo[k]
+	if !ok {
+		var err error
+		if p, err = c.doc.Effective(loc); err != nil {
+			return nil, err
+		}
+		c.memo[k] = p
+	}
+	cp := *p // the lists are shared and never changed; only the location differs
+	cp.Location = strings.Trim(loc, "/")
+	return &cp, nil
+}
+
+// Check evaluates url as Doc.Check does.
+func (c *Checker) Check(url string) (Verdict, *Policy, error) {
+	p, err := c.Policy(url)
+	if err != nil {
+		return Verdict{}, nil, err
+	}
+	return p.Check(url), p, nil
+}
+
+// Blockers lists every extension and hidden segment rule that refuses url,
+// not only the first one Check reports: allowing what Check names can
+// reveal the next rule (web.config is refused for .config with 404.7 and,
+// once .config is allowed, as the hidden segment web.config with 404.8).
+// ext is the extension to allow (the entry as the file writes it, or the
+// URL's own extension when allowUnlisted=false refuses it unlisted); segs
+// are the hidden segments as the file writes them.
+func (p *Policy) Blockers(url string) (ext string, segs []string) {
+	r := parseRequestURL(url)
+	e := extensionOf(r)
+	if en := p.Extension(e); en != nil {
+		if !en.Allowed {
+			ext = en.Extension
+		}
+	} else if !p.Setting(AllowUnlisted).Bool {
+		ext = e
+	}
+	for _, s := range r.segments {
+		if h := p.Segment(s); h != nil {
+			segs = append(segs, h.Segment)
+		}
+	}
+	return ext, segs
+}
+
+// VirtualDirectories returns the virtual directory paths of a site as
+// <sites> declares them (system.applicationHost/sites/site/application/
+// virtualDirectory), each as application path + virtual directory path
+// without the leading '/': "SMS_DP_SMSPKG$". Site names compare
+// case-insensitively, as IIS's do. nil when the site is not declared.
+func (d *Doc) VirtualDirectories(site string) []string {
+	var out []string
+	for _, s := range d.Root().FindElements("./system.applicationHost/sites/site") {
+		if !strings.EqualFold(s.SelectAttrValue("name", ""), site) {
+			continue
+		}
+		for _, app := range s.SelectElements("application") {
+			base := strings.Trim(app.SelectAttrValue("path", "/"), "/")
+			for _, v := range app.SelectElements("virtualDirectory") {
+				p := strings.Trim(v.SelectAttrValue("path", "/"), "/")
+				switch {
+				case p == "":
+					p = base
+				case base != "":
+					p = base + "/" + p
+				}
+				if p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
