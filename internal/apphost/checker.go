@@ -72,6 +72,51 @@ func (c *Checker) Check(url string) (Verdict, *Policy, error) {
 	return p.Check(url), p, nil
 }
 
+// Outer returns the policies of the scopes above url's own: the server
+// scope, and each <location> that applies on the way down, without the
+// deeper ones. A rule one of them sets and a deeper <location> overrides is
+// a rule the content depends on being overridden.
+func (c *Checker) Outer(url string) ([]*Policy, error) {
+	loc := URLLocation(c.site, url)
+	full := c.key(loc)
+	var out []*Policy
+	var prefix strings.Builder
+	add := func(l string) error {
+		k := c.key(l)
+		if k == full && l != "" {
+			return nil // the URL's own policy: Policy has it
+		}
+		p, ok := c.memo[k]
+		if !ok {
+			var err error
+			if p, err = c.doc.Effective(l); err != nil {
+				return err
+			}
+			c.memo[k] = p
+		}
+		out = append(out, p)
+		return nil
+	}
+	if err := add(""); err != nil {
+		return nil, err
+	}
+	for _, part := range strings.Split(loc, "/") {
+		if part == "" {
+			continue
+		}
+		if prefix.Len() > 0 {
+			prefix.WriteByte('/')
+		}
+		prefix.WriteString(part)
+		if c.locs[strings.ToLower(prefix.String())] {
+			if err := add(prefix.String()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
 // Blockers lists every extension and hidden segment rule that refuses url,
 // not only the first one Check reports: allowing what Check names can
 // reveal the next rule (web.config is refused for .config with 404.7 and,
