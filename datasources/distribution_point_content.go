@@ -281,15 +281,13 @@ func scanContent(doc *apphost.Doc, site string, vdirs []string, lib *remotefile.
 				}
 				refused := false
 				for _, u := range forms {
-					verdict, p, err := chk.Check(u)
+					fd, err := chk.Examine(u)
 					if err != nil {
 						return nil, err
 					}
-					if err := s.needs(chk, u, p); err != nil {
-						return nil, err
-					}
-					if !verdict.Allowed && !refused {
-						s.add(c.Name, pkg, f, verdict)
+					s.needs(fd)
+					if !fd.Verdict.Allowed && !refused {
+						s.add(c.Name, pkg, f, fd.Verdict)
 						refused = true
 					}
 				}
@@ -299,32 +297,24 @@ func scanContent(doc *apphost.Doc, site string, vdirs []string, lib *remotefile.
 	return s, nil
 }
 
-// needs adds the extension and hidden segment rules url depends on being
-// allowed: those that refuse it at its own location (every one, not only
-// the first IIS reports), and those an outer scope sets and a deeper
-// <location> already overrides. The second half keeps blocked_extensions
-// and blocked_segments stable once resources built from them allow the
-// content at the virtual directory's location: otherwise the sets would
-// empty as soon as applied, and for_each would destroy the fix.
-func (s *contentScan) needs(chk *apphost.Checker, url string, p *apphost.Policy) error {
-	outer, err := chk.Outer(url)
-	if err != nil {
-		return err
-	}
-	for _, q := range append(outer, p) {
-		ext, segs := q.Blockers(url)
-		if ext != "" {
-			if _, ok := s.extensions[strings.ToLower(ext)]; !ok {
-				s.extensions[strings.ToLower(ext)] = ext
-			}
-		}
-		for _, g := range segs {
-			if _, ok := s.segments[strings.ToLower(g)]; !ok {
-				s.segments[strings.ToLower(g)] = g
-			}
+// needs adds the extension and hidden segment rules a URL depends on
+// being allowed (apphost.Finding): those that refuse it at its own location
+// (every one, not only the first IIS reports), and those an outer scope
+// sets and a deeper <location> already overrides. The second half keeps
+// blocked_extensions and blocked_segments stable once resources built from
+// them allow the content at the virtual directory's location: otherwise the
+// sets would empty as soon as applied, and for_each would destroy the fix.
+func (s *contentScan) needs(f apphost.Finding) {
+	for _, ext := range f.Extensions {
+		if _, ok := s.extensions[strings.ToLower(ext)]; !ok {
+			s.extensions[strings.ToLower(ext)] = ext
 		}
 	}
-	return nil
+	for _, g := range f.Segments {
+		if _, ok := s.segments[strings.ToLower(g)]; !ok {
+			s.segments[strings.ToLower(g)] = g
+		}
+	}
 }
 
 func (s *contentScan) add(content, pkg, path string, v apphost.Verdict) {

@@ -1,6 +1,7 @@
 package apphost
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -13,14 +14,33 @@ type Checker struct {
 	site string
 	locs map[string]bool    // the file's non-empty location paths, trimmed, lower case
 	memo map[string]*Policy // by the scopes that apply, see key
+	// paths are the <location> paths split into segments, for Examine.
+	paths [][]string
+	// byScopes holds, by the <location> paths that apply (see key), the
+	// policy there and the outer ones.
+	byScopes map[string]scopePolicies
+}
+
+// scopePolicies are the policies of the URLs one set of <location> paths
+// applies to: their own, and the outer ones (see Outer).
+type scopePolicies struct {
+	own   *Policy
+	outer []*Policy
 }
 
 // NewChecker returns a Checker for URLs on site.
 func (d *Doc) NewChecker(site string) *Checker {
-	c := &Checker{doc: d, site: strings.Trim(site, "/"), locs: map[string]bool{}, memo: map[string]*Policy{}}
+	c := &Checker{doc: d, site: strings.Trim(site, "/"), locs: map[string]bool{}, memo: map[string]*Policy{}, byScopes: map[string]scopePolicies{}}
 	for _, l := range d.Root().SelectElements("location") {
-		if p := strings.ToLower(strings.Trim(l.SelectAttrValue("path", ""), "/")); p != "" {
+		if p := strings.ToLower(strings.Trim(l.SelectAttrValue("path", ""), "/")); p != "" && !c.locs[p] {
 			c.locs[p] = true
+			var segs []string
+			for _, s := range strings.Split(p, "/") {
+				if s != "" {
+					segs = append(segs, s)
+				}
+			}
+			c.paths = append(c.paths, segs)
 		}
 	}
 	return c
@@ -125,7 +145,10 @@ func (c *Checker) Outer(url string) ([]*Policy, error) {
 // URL's own extension when allowUnlisted=false refuses it unlisted); segs
 // are the hidden segments as the file writes them.
 func (p *Policy) Blockers(url string) (ext string, segs []string) {
-	r := parseRequestURL(url)
+	return p.blockers(parseRequestURL(url))
+}
+
+func (p *Policy) blockers(r requestURL) (ext string, segs []string) {
 	e := extensionOf(r)
 	if en := p.Extension(e); en != nil {
 		if !en.Allowed {
@@ -140,6 +163,84 @@ func (p *Policy) Blockers(url string) (ext string, segs []string) {
 		}
 	}
 	return ext, segs
+}
+
+// Finding is what Examine says of one URL.
+type Finding struct {
+	Verdict Verdict
+	// Extensions and Segments are the rules the URL needs allowed: those
+	// that refuse it at its location (all of them, see Blockers) and those
+	// an outer scope sets and a deeper <location> overrides (see Outer).
+	Extensions []string
+	Segments   []string
+}
+
+// Examine is Check, and Blockers over the URL's policy and its outer ones,
+// in one pass: the URL is parsed once, and the policies are looked up by
+// the <location> paths that apply, found by comparing segments without
+// building the location's prefixes. It answers what Check, Outer and
+// Blockers answer one by one (TestExamineMatches).
+func (c *Checker) Examine(url string) (Finding, error) {
+	r := parseRequestURL(url)
+	var key strings.Builder
+	for i, p := range c.paths {
+		if c.applies(p, r.segments) {
+			key.WriteString(strconv.Itoa(i))
+			key.WriteByte(',')
+		}
+	}
+	sp, ok := c.byScopes[key.String()]
+	if !ok {
+		own, err := c.Policy(url)
+		if err != nil {
+			return Finding{}, err
+		}
+		outer, err := c.Outer(url)
+		if err != nil {
+			return Finding{}, err
+		}
+		sp = scopePolicies{own: own, outer: outer}
+		c.byScopes[key.String()] = sp
+	}
+	own := *sp.own
+	own.Location = strings.Join(append([]string{c.site}, r.segments...), "/")
+	f := Finding{Verdict: own.check(url, r)}
+	for _, q := range append(sp.outer[:len(sp.outer):len(sp.outer)], sp.own) {
+		ext, segs := q.blockers(r)
+		if ext != "" {
+			f.Extensions = addFold(f.Extensions, ext)
+		}
+		for _, g := range segs {
+			f.Segments = addFold(f.Segments, g)
+		}
+	}
+	return f, nil
+}
+
+// applies reports whether the <location> path p (segments, lower case) is
+// the location of a URL with these segments on the Checker's site, or one
+// of its ancestors.
+func (c *Checker) applies(p, segs []string) bool {
+	if len(p) == 0 || !strings.EqualFold(p[0], c.site) || len(p)-1 > len(segs) {
+		return false
+	}
+	for i, s := range p[1:] {
+		if !strings.EqualFold(s, segs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// addFold appends s unless list has it, compared case-insensitively as IIS
+// compares extensions and segments. The lists hold a rule or two.
+func addFold(list []string, s string) []string {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return list
+		}
+	}
+	return append(list, s)
 }
 
 // VirtualDirectories returns the virtual directory paths of a site as

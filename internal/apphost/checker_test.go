@@ -6,7 +6,8 @@ import (
 )
 
 // The Checker answers exactly what Doc.Check answers, URL by URL, whatever
-// <location> blocks apply (by case, by depth, down to one file).
+// <location> blocks apply (by case, by depth, down to one file), and its
+// one-pass Examine answers what the separate calls do.
 func TestCheckerMatchesCheck(t *testing.T) {
 	b := fixture(t, fixtureASPNET)
 	b = withLocation(t, b, "www/SMS_DP_SMSPKG$", `<fileExtensions><remove fileExtension=".mdb" /><add fileExtension=".mdb" allowed="true" /></fileExtensions>`)
@@ -26,17 +27,46 @@ func TestCheckerMatchesCheck(t *testing.T) {
 		"/SMS_DP_SMSPKG$/Content_1.1/WebApp/bin/WebApp.dll",
 		"/SMS_DP_SMSPKG$/PKG00014.1/Program%20Files+/Vendor/setup.msi",
 		"/SMS_DP_SMSPKG$/PKG00016.1/setup.exe",
+		"/SMS_DP_SMSPKG$/PKG00013.2/Data/App_Data/x.mdb",
+		"/",
 	} {
 		want, err := d.Check("www", u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := c.Check(u)
+		got, p, err := c.Check(u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got != want {
 			t.Errorf("%s:\n got %+v\nwant %+v", u, got, want)
+		}
+		// Examine answers what Check, Outer and Blockers answer one by one.
+		f, err := c.Examine(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Verdict != want {
+			t.Errorf("Examine %s:\n got %+v\nwant %+v", u, f.Verdict, want)
+		}
+		outer, err := c.Outer(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exts, segs []string
+		for _, q := range append(outer, p) {
+			e, s := q.Blockers(u)
+			if e != "" && !slices.Contains(exts, e) {
+				exts = append(exts, e)
+			}
+			for _, g := range s {
+				if !slices.Contains(segs, g) {
+					segs = append(segs, g)
+				}
+			}
+		}
+		if !slices.Equal(f.Extensions, exts) || !slices.Equal(f.Segments, segs) {
+			t.Errorf("Examine %s: needs %q %q, want %q %q", u, f.Extensions, f.Segments, exts, segs)
 		}
 	}
 }

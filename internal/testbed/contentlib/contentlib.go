@@ -135,18 +135,30 @@ func Write(dir string, contents ...Content) error {
 	return nil
 }
 
-// Synthetic writes n files spread over packages of filesPer files each, in
-// a folder tree like a real package's (a few levels, 20 files a folder),
-// for benchmarks.
+// Synthetic writes SyntheticContents(n, filesPer) under dir.
 func Synthetic(dir string, n, filesPer int) error {
+	return Write(dir, SyntheticContents(n, filesPer)...)
+}
+
+// SyntheticContents is n files spread over packages of filesPer files each,
+// in folder trees like real packages' (a few levels, 20 files a folder),
+// with names that vary as real ones do (a product word, a build number, a
+// hash-like part), so that compression is not flattered by repetition; one
+// file in seven is a .config, as in .NET applications.
+func SyntheticContents(n, filesPer int) []Content {
+	words := []string{"Setup", "Runtime", "Drivers", "Lang", "Plugins", "Help", "Resources", "x64", "x86", "Common", "Tools", "Redist"}
+	exts := []string{".dll", ".exe", ".cab", ".msi", ".xml", ".config", ".txt"}
 	var contents []Content
+	x := uint32(2463534242) // xorshift: the same library every run
+	next := func() uint32 { x ^= x << 13; x ^= x >> 17; x ^= x << 5; return x }
 	for i := 0; i*filesPer < n; i++ {
 		c := Content{Package: fmt.Sprintf("PS1%05X", i), Name: fmt.Sprintf("PS1%05X.%d", i, 1+i%3)}
 		for j := 0; j < filesPer && i*filesPer+j < n; j++ {
-			ext := []string{".dll", ".exe", ".cab", ".msi", ".xml", ".config", ".txt"}[j%7]
-			c.Files = append(c.Files, fmt.Sprintf(`Source\Component %02d\Sub %02d\file_%05d%s`, j/400, (j/20)%20, j, ext))
+			r := next()
+			c.Files = append(c.Files, fmt.Sprintf(`%s\%s %d.%d\%s_%08x_%d%s`, words[(j/400+i)%len(words)], words[(j/20)%len(words)], 1+j/20%9, r%100,
+				words[r%uint32(len(words))], next(), j, exts[j%len(exts)]))
 		}
 		contents = append(contents, c)
 	}
-	return Write(dir, contents...)
+	return contents
 }
