@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/contentlib"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
@@ -142,17 +144,21 @@ output "scanned" {
 		}
 		c0, e0, i0, o0 := sim.Stats().CommandsStarted, m.exchanges.Load(), m.bytesIn.Load(), m.bytesOut.Load()
 		t0 := time.Now()
-		if _, err := tf.Plan(ctx); err != nil {
+		planFile := filepath.Join(scratch, fmt.Sprintf("run%d.tfplan", i))
+		if _, err := tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
 			return fmt.Errorf("terraform plan: %w", err)
 		}
 		r := result{wall: time.Since(t0), commands: sim.Stats().CommandsStarted - c0, exchanges: m.exchanges.Load() - e0,
 			bytesIn: m.bytesIn.Load() - i0, bytesOut: m.bytesOut.Load() - o0}
 		r.rssKiB, r.cpu = providerStats(stats)
 		rs = append(rs, r)
-		if i == 0 {
-			out, err := tf.Output(ctx)
-			if err == nil {
-				fmt.Printf("contentbench: the plan read %s\n", out["scanned"].Value)
+		if i == 0 { // what the data source found, from the plan's output
+			plan, err := tf.ShowPlanFile(ctx, planFile)
+			if err != nil {
+				return err
+			}
+			if oc, ok := plan.OutputChanges["scanned"]; ok {
+				fmt.Printf("contentbench: the data source read %v\n", oc.After)
 			}
 		}
 		fmt.Printf("contentbench: run %d: plan %v, %d WinRM command(s), %d HTTP exchanges, %d bytes sent, %d received; provider peak RSS %.1f MiB, CPU %v\n",
