@@ -2,6 +2,7 @@ package remotefile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -57,6 +58,8 @@ import (
 // /mitigation-long-path-support); older versions refuse the prefix, so it
 // is only used when the DataLib folder can be opened with it, and a
 // PathTooLongException is then reported as an unreadable folder.
+// GetFiles' "*.INI" also matches longer extensions that begin with INI (its
+// documented three-character quirk), hence the exact suffix checks.
 const ContentScript = common + `function Get-Inner($e) { if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { return $e.InnerException }; return $e }
 function Get-Code($e) {
   if ($e -is [IO.FileNotFoundException] -or $e -is [IO.DirectoryNotFoundException]) { return 'not_found' }
@@ -94,6 +97,7 @@ try {
   try { $pkgs = [IO.Directory]::GetFiles($pre + $lib + '\PkgLib', '*.INI') }
   catch { $e = Get-Inner $_.Exception; $pkgs = @(); $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + $e.Message) }
   foreach ($f in $pkgs) {
+    if (-not $f.EndsWith('.INI', [StringComparison]::OrdinalIgnoreCase)) { continue }
     $pkg = [IO.Path]::GetFileNameWithoutExtension($f)
     try {
       $in = $false
@@ -275,7 +279,7 @@ func (c *Client) ListContent(ctx context.Context, q ContentQuery) (*ContentLibra
 		var res ContentResult
 		data, err := c.run(ctx, "list the content library", what, ContentScript, req, nil, &res)
 		if err != nil {
-			return nil, err
+			return nil, contentError(err)
 		}
 		lib.Commands++
 		lib.Bytes += len(data)
@@ -304,6 +308,44 @@ func (c *Client) ListContent(ctx context.Context, q ContentQuery) (*ContentLibra
 		// The next command asks for exactly the folders left.
 		req.ContentIDs = res.Pending
 	}
+}
+
+// ContentError is a failed content scan. Its message carries the hints of
+// the content library, not those of applicationHost.config that Error
+// gives for the same codes; errors.As and IsCode still find the *Error.
+type ContentError struct{ Err *Error }
+
+func (e *ContentError) Error() string {
+	var hint string
+	switch e.Err.Code {
+	case CodeNotADP, CodeNoContentLibrary:
+		hint = "point host at a ConfigMgr distribution point, or leave this host out of the content check"
+	case CodeNotFound:
+		hint = "the registry names a content library that is not there: check the DP in the Configuration Manager console, or run the Content Library Transfer tool's checks"
+	case CodeAccessDenied:
+		hint = "the WinRM user needs read access to the content library (local Administrators have it)"
+	case CodeNot64Bit:
+		hint = "connect through the default 64-bit WinRM endpoint (Microsoft.PowerShell): a 32-bit process reads the registry's WOW6432Node instead"
+	}
+	msg := fmt.Sprintf("%s on %s: %s", e.Err.Op, e.Err.Host, e.Err.Message)
+	if e.Err.Err != nil {
+		msg = fmt.Sprintf("%s on %s: %v", e.Err.Op, e.Err.Host, e.Err.Err)
+	}
+	if hint != "" {
+		msg += " (" + hint + ")"
+	}
+	return msg
+}
+
+func (e *ContentError) Unwrap() error { return e.Err }
+
+// contentError gives a scan's *Error the content library's hints.
+func contentError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return &ContentError{Err: e}
+	}
+	return err
 }
 
 // parse reads one command's listing into l.

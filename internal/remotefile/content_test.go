@@ -2,6 +2,7 @@ package remotefile_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -155,7 +156,8 @@ func TestListContentFailures(t *testing.T) {
 	t.Run("not a DP", func(t *testing.T) {
 		c := &remotefile.Client{Runner: contentHost(t, ""), Host: "dp01", Gzip: true}
 		_, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
-		if !remotefile.IsCode(err, remotefile.CodeNotADP) || !strings.Contains(err.Error(), "dp01") || !strings.Contains(err.Error(), `HKLM\SOFTWARE\Microsoft\SMS\DP`) {
+		if !remotefile.IsCode(err, remotefile.CodeNotADP) || !strings.Contains(err.Error(), "dp01") || !strings.Contains(err.Error(), `HKLM\SOFTWARE\Microsoft\SMS\DP`) ||
+			!strings.Contains(err.Error(), "point host at a ConfigMgr distribution point") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -172,7 +174,9 @@ func TestListContentFailures(t *testing.T) {
 		chmod(t, filepath.Join(dir, "DataLib"), 0o000)
 		c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01", Gzip: true}
 		_, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
-		if !remotefile.IsCode(err, remotefile.CodeAccessDenied) || !strings.Contains(err.Error(), "Access to the path") {
+		// The hint is the content library's, not applicationHost.config's.
+		if !remotefile.IsCode(err, remotefile.CodeAccessDenied) || !strings.Contains(err.Error(), "Access to the path") ||
+			!strings.Contains(err.Error(), "read access to the content library") || strings.Contains(err.Error(), "Modify rights") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -230,4 +234,39 @@ func (d damaging) RunPowerShell(ctx context.Context, script string, stdin []byte
 		out.Stdout = out.Stdout[:len(out.Stdout)-10]
 	}
 	return out, err
+}
+
+// capture records what would go to the host.
+type capture struct{ stdins [][]byte }
+
+func (c *capture) RunPowerShell(_ context.Context, script string, stdin []byte) (remotefile.Output, error) {
+	if script != remotefile.Loader {
+		return remotefile.Output{}, errors.New("not the constant loader")
+	}
+	c.stdins = append(c.stdins, stdin)
+	return remotefile.Output{ExitCode: 1}, nil
+}
+
+// Content IDs built to change the script reach the host only as JSON data.
+func TestContentIDsNeverBecomeScript(t *testing.T) {
+	hostile := []string{`PKG'; Remove-Item -Recurse C:\; '`, "X`\"$(Stop-Computer)\"", "a\nb", "Content_\u00e9\U0001F600.1"}
+	c := &capture{}
+	cl := &remotefile.Client{Runner: c, Host: "dp01", Gzip: true}
+	_, _ = cl.ListContent(context.Background(), remotefile.ContentQuery{IDs: hostile})
+	if len(c.stdins) != 1 {
+		t.Fatalf("%d commands", len(c.stdins))
+	}
+	op, params, _, err := remotefile.DecodeRequest(c.stdins[0])
+	if err != nil || op != remotefile.ContentScript {
+		t.Fatalf("the command runs another script (%v)", err)
+	}
+	var got remotefile.ContentParams
+	if err := json.Unmarshal(params, &got); err != nil || !slices.Equal(got.ContentIDs, hostile) {
+		t.Fatalf("the IDs did not travel as data: %s (%v)", params, err)
+	}
+	for _, h := range hostile {
+		if strings.Contains(op, h) {
+			t.Fatalf("%q appears in the script text", h)
+		}
+	}
 }
