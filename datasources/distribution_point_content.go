@@ -123,7 +123,8 @@ func (d *DistributionPointContent) Schema(_ context.Context, _ datasource.Schema
 				ElementType: types.StringType,
 				Computed:    true,
 				MarkdownDescription: "Every file extension that refuses some file (404.7), as applicationHost.config writes it: feed it to " +
-					"`iis_request_filtering_extension` with `for_each` and `allowed = true` to allow exactly what the content needs.",
+					"`iis_request_filtering_extension` with `for_each` and `allowed = true` to allow exactly what the content needs. " +
+					"Extensions that resource cannot manage (`.` for extensionless files under `allowUnlisted=false`) are named in a warning instead.",
 			},
 			"blocked_segments": schema.SetAttribute{
 				ElementType: types.StringType,
@@ -190,7 +191,7 @@ func (d *DistributionPointContent) Read(ctx context.Context, req datasource.Read
 	m.Contents = types.Int64Value(int64(len(lib.Contents)))
 	m.Files = types.Int64Value(int64(scan.files))
 	m.Refused = scan.refused
-	m.BlockedExtensions = sortedValues(scan.extensions)
+	m.BlockedExtensions = sortedValues(allowable(scan.extensions, host, &resp.Diagnostics))
 	m.BlockedSegments = sortedValues(scan.segments)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -376,6 +377,30 @@ func stringValues(in []string) []types.String {
 	out := make([]types.String, 0, len(in))
 	for _, s := range in {
 		out = append(out, types.StringValue(s))
+	}
+	return out
+}
+
+// allowable keeps the extensions iis_request_filtering_extension accepts,
+// so that a for_each over blocked_extensions cannot fail a plan, and warns
+// of the others (an extensionless file under allowUnlisted=false needs
+// ".", which that resource does not manage; a space or a non-ASCII letter
+// in an extension).
+func allowable(exts map[string]string, host string, diags *diag.Diagnostics) map[string]string {
+	out := map[string]string{}
+	var left []string
+	for k, e := range exts {
+		if resources.ExtensionAllowable(e) {
+			out[k] = e
+		} else {
+			left = append(left, fmt.Sprintf("%q", e))
+		}
+	}
+	if len(left) > 0 {
+		sort.Strings(left)
+		diags.AddWarning("Extensions left out of blocked_extensions on "+host,
+			fmt.Sprintf("Content on %s needs the extensions %s allowed, which iis_request_filtering_extension cannot manage; they are listed in refused. "+
+				"Allow them by hand in applicationHost.config, or rename the files in the packages.", host, strings.Join(left, ", ")))
 	}
 	return out
 }

@@ -139,3 +139,16 @@ func TestReportLibrary(t *testing.T) {
 		}
 	}
 }
+
+// blocked_extensions holds only what the extension resource accepts; the
+// rest is named in a warning.
+func TestAllowable(t *testing.T) {
+	var d diag.Diagnostics
+	got := allowable(map[string]string{".config": ".config", ".": ".", ".my ext": ".my ext", ".mdb": ".MDB"}, "dp01", &d)
+	if len(got) != 2 || got[".config"] != ".config" || got[".mdb"] != ".MDB" {
+		t.Errorf("got %v", got)
+	}
+	if d.WarningsCount() != 1 || !strings.Contains(d[0].Detail(), `the extensions ".", ".my ext" allowed`) {
+		t.Errorf("diagnostics %v", d)
+	}
+}
