@@ -14,6 +14,3 @@ import (
 func (s *Store) ListContent(ctx context.Context, q remotefile.ContentQuery) (*remotefile.ContentLibrary, error) {
 	return s.files.ListContent(ctx, q)
 }
-
-// Host is the host's name as the Store was opened, for messages.
-func (s *Store) Host() string { return s.host }
