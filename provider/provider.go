@@ -118,8 +118,8 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"(what a domain-joined host accepts out of the box: Negotiate enabled, `AllowUnencrypted=false`); over HTTPS TLS protects it. " +
 					"The connection is authenticated once and reused; a failed handshake is an error, never a fallback to anything weaker.\n" +
 					"  - `kerberos`: a Kerberos ticket for `spn` from the KDCs of `realm` (`krb5_conf`), with the password or a `keytab`. " +
-					"Needs `https = true`: Kerberos message encryption is not implemented, so over HTTP messages would travel in clear " +
-					"(only with `allow_unencrypted`, which a default host refuses).\n" +
+					"The host must prove its identity (mutual authentication) before anything is sent. Over HTTP every message is encrypted with the Kerberos context, " +
+					"as Windows' own clients do on the default listener; over HTTPS the login is bound to the TLS channel (channel binding, for `CbtHardeningLevel=Strict`).\n" +
 					"  - `basic`: local accounts only; needs Basic enabled on the host (`winrm set winrm/config/service/auth @{Basic=\"true\"}`) " +
 					"and `https = true` (or `allow_unencrypted` in a lab).\n" +
 					"  - `certificate`: a TLS client certificate (`client_cert`, `client_key`) mapped to a local account on the host " +
@@ -128,8 +128,8 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"allow_unencrypted": schema.BoolAttribute{
 				Optional: true,
-				MarkdownDescription: "Allow `basic` or `kerberos` over plain HTTP, which sends the file (and with `basic` the password) in clear text; " +
-					"the host must allow it too (`AllowUnencrypted=true`). Only for labs; `ntlm` encrypts over HTTP without it. Default `false`. Environment: `IIS_ALLOW_UNENCRYPTED`.",
+				MarkdownDescription: "Allow `basic` over plain HTTP, which sends the password and the file in clear text; " +
+					"the host must allow it too (`AllowUnencrypted=true`). Only for labs; `ntlm` and `kerberos` encrypt over HTTP without it. Default `false`. Environment: `IIS_ALLOW_UNENCRYPTED`.",
 			},
 			"client_cert": schema.StringAttribute{
 				Optional:            true,
@@ -150,7 +150,7 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"spn": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "With `auth = \"kerberos\"`: the host's service principal. Default `HTTP/<host>`. Environment: `IIS_SPN`.",
+				MarkdownDescription: "With `auth = \"kerberos\"`: the host's service principal. Default `HTTP/` and the host name in lower case, without the port (`HTTP/dp01.corp.example`). Environment: `IIS_SPN`.",
 			},
 			"keytab": schema.StringAttribute{
 				Optional:            true,
@@ -375,14 +375,8 @@ func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
 	case "ntlm", "basic", "kerberos", "certificate":
 	default:
 		d.AddAttributeError(path.Root("auth"), "Unsupported authentication scheme",
-			fmt.Sprintf("auth = %q: use \"ntlm\" (the default, with message encryption), \"kerberos\" or \"certificate\" (over HTTPS), "+
+			fmt.Sprintf("auth = %q: use \"ntlm\" (the default) or \"kerberos\" (both with message encryption over HTTP), \"certificate\" (over HTTPS), "+
 				"or \"basic\" (over HTTPS, or with allow_unencrypted = true).", s.auth))
-	}
-	if s.auth == "kerberos" && !s.https && !s.allowUnencrypted {
-		d.AddAttributeError(path.Root("auth"), "Kerberos over plain HTTP is refused",
-			"This provider has no Kerberos message encryption (nor has the WinRM library it builds on), so over HTTP every script and the file would travel in clear, "+
-				"and a host with the default AllowUnencrypted=false refuses such messages. Use https = true (port 5986), or auth = \"ntlm\", which encrypts messages over HTTP. "+
-				"For a lab only, set allow_unencrypted = true (and AllowUnencrypted on the host's WinRM service).")
 	}
 	if s.auth == "certificate" {
 		if !s.https {

@@ -2,13 +2,19 @@ package resources_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/spnego"
+	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/dp-tools/terraform-provider-iis/internal/gsskrb"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
@@ -123,6 +129,24 @@ func TestAccAuth_schemes(t *testing.T) {
 			check: func(t *testing.T, st wsman.Stats) {
 				if st.Handshakes == 0 {
 					t.Error("no Kerberos handshake")
+				}
+			},
+		},
+		{
+			name: "kerberos over https to a host with CbtHardeningLevel Strict",
+			tls:  true,
+			auth: func(e *caseEnv) dpsim.Auth {
+				return dpsim.Auth{Kerberos: e.KDC().Service, StrictChannelBinding: true}
+			},
+			attrs: func(e *caseEnv, a *acctest.AuthSim) {
+				k := e.KDC()
+				a.Credentials("kerberos")
+				a.Provider["krb5_conf"] = acctest.HCLHeredoc(k.Krb5Conf)
+				a.Provider["spn"] = acctest.HCLString(k.SPN)
+			},
+			check: func(t *testing.T, st wsman.Stats) {
+				if st.Handshakes == 0 || st.AuthFailures != 0 {
+					t.Errorf("want Kerberos logins bound to the TLS channel, none refused: %+v", st)
 				}
 			},
 		},
@@ -377,46 +401,114 @@ func certificateAttrs(t *testing.T, a *acctest.AuthSim) {
 	a.Provider["client_key"] = acctest.HCLHeredoc(string(key))
 }
 
-// TestAccAuth_kerberosOverHTTP: Kerberos has no message encryption here, so
-// over HTTP the provider refuses it at plan time, and with allow_unencrypted
-// a default host refuses the messages (HTTP 500): both say so.
+// TestAccAuth_kerberosOverHTTP: on the default HTTP listener of a
+// domain-joined DP (AllowUnencrypted=false, the Windows default) Kerberos
+// seals every message with its context, as Windows' own clients do: apply,
+// the empty plan after it and destroy go through, the host refused no plain
+// message and unsealed every message after the login. The host is written
+// as a user may type it (LocalHost): the default SPN is the lower-case
+// HTTP/localhost the KDC knows.
 func TestAccAuth_kerberosOverHTTP(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("configures the simulated host's authentication")
 	}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: `
-provider "iis" {
-  host     = "dp01"
-  auth     = "kerberos"
-  username = "u"
-  password = "p"
-}
-resource "iis_request_filtering_extension" "test" {
-  extension = ".tfacc"
-  allowed   = true
-}`,
-			ExpectError: acctest.Phrases("Kerberos over plain HTTP is refused", "no Kerberos message encryption", "Use https = true"),
-		}},
-	})
-
 	k := acctest.StartKDC(t)
-	tg := acctest.NewAuthSim(t, testfixtures.Base, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}}) // AllowUnencrypted=false
+	tg := acctest.NewAuthSim(t, testfixtures.ASPNET, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}, Logf: t.Logf}) // AllowUnencrypted=false
 	tg.Credentials("kerberos")
-	tg.Provider["allow_unencrypted"] = "true"
+	tg.Provider["host"] = acctest.HCLString("LocalHost")
 	tg.Provider["krb5_conf"] = acctest.HCLHeredoc(k.Krb5Conf)
-	tg.Provider["spn"] = acctest.HCLString(k.SPN)
+	orig := tg.Read(t)
+	denied := `                    <add fileExtension=".config" allowed="false" />`
+	allowed := `                    <add fileExtension=".config" allowed="true" />`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		CheckDestroy:             restored(t, tg, orig),
 		Steps: []resource.TestStep{{
-			Config: extensionConfig(tg, ".tfacc", true, ""),
-			ExpectError: acctest.Phrases(fmt.Sprintf(`on 127.0.0.1:%d (auth "kerberos")`, tg.Sim.Addr.Port), "HTTP 500",
-				"The host most likely refuses unencrypted messages (AllowUnencrypted=false, the Windows default)", "Use https = true"),
+			Config: extensionConfig(tg, ".config", true, ""),
+			Check:  fileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
 		}},
 	})
-	if st := tg.Sim.Stats(); st.RefusedUnencrypted == 0 || st.Handshakes == 0 {
-		t.Errorf("want an authenticated connection whose plain messages were refused: %+v", st)
+	st := tg.Sim.Stats()
+	if st.Handshakes == 0 || st.Sealed == 0 || st.Unsealed != 0 || st.RefusedUnencrypted != 0 || st.UnsealFailures != 0 {
+		t.Errorf("want every message after the Kerberos login sealed: %+v", st)
+	}
+	if msgs := st.Create + st.Command + st.Send + st.Receive + st.Signal + st.Delete + st.OtherActions; st.Sealed != msgs {
+		t.Errorf("%d sealed of %d messages: %+v", st.Sealed, msgs, st)
+	}
+	t.Logf("%d exchanges, %d Kerberos logins, %d sealed messages", st.Exchanges, st.Handshakes, st.Sealed)
+}
+
+// finalReply replaces the WWW-Authenticate of the host's 200 to a login:
+// what a host that is not the one the ticket is for (or a machine in the
+// middle) can answer.
+func finalReply(value string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(&finalRewriter{ResponseWriter: w, value: value}, r)
+		})
+	}
+}
+
+type finalRewriter struct {
+	http.ResponseWriter
+	value string
+}
+
+func (f *finalRewriter) WriteHeader(code int) {
+	if code == http.StatusOK && f.Header().Get("WWW-Authenticate") != "" {
+		f.Header().Set("WWW-Authenticate", f.value)
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+// TestAccAuth_kerberosHostNotAuthenticated: a login answered with success
+// but a forged AP-REP or an explicit SPNEGO reject is refused with a
+// diagnostic naming the host, before anything is sent: the file is neither
+// read nor written.
+func TestAccAuth_kerberosHostNotAuthenticated(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("configures the simulated host's authentication")
+	}
+	k := acctest.StartKDC(t)
+	forgedKey := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{7}, 32)}
+	rep, err := gsskrb.MarshalAPRep(forgedKey, time.Now(), 0, forgedKey, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := gsskrb.RespToken(spnego.NegStateAcceptCompleted, gsskrb.OIDKRB5, gsskrb.MarshalMechToken(gsskrb.TokAPRep, rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reject, err := gsskrb.RespToken(spnego.NegStateReject, gsskrb.OIDKRB5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, reply, why string
+	}{
+		{"forged AP-REP", "Negotiate " + base64.StdEncoding.EncodeToString(forged), "does not decrypt with the ticket's session key"},
+		{"SPNEGO reject", "Negotiate " + base64.StdEncoding.EncodeToString(reject), "SPNEGO reject"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := acctest.NewAuthSim(t, testfixtures.ASPNET, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}, Wrap: finalReply(tc.reply), Logf: t.Logf})
+			tg.Credentials("kerberos")
+			tg.Provider["krb5_conf"] = acctest.HCLHeredoc(k.Krb5Conf)
+			tg.Provider["spn"] = acctest.HCLString(k.SPN)
+			orig := tg.Read(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.ProviderFactories(),
+				Steps: []resource.TestStep{{
+					Config: extensionConfig(tg, ".config", true, ""),
+					ExpectError: acctest.Phrases(fmt.Sprintf(`on 127.0.0.1:%d (auth "kerberos")`, tg.Sim.Addr.Port),
+						"the host was not authenticated (Kerberos mutual authentication failed)", tc.why, "Nothing was sent to it"),
+				}},
+			})
+			if st := tg.Sim.Stats(); st.Create != 0 || st.Sealed != 0 || st.Unsealed != 0 {
+				t.Errorf("a message reached the host that did not authenticate: %+v", st)
+			}
+			if !bytes.Equal(tg.Read(t), orig) {
+				t.Error("the file changed")
+			}
+		})
 	}
 }

@@ -4,9 +4,16 @@
 # something must be installed.
 #
 #   tools/install-debs.sh jq [more...]   (package names whose command has the same name)
+#   tools/install-debs.sh python3-gssapi:gssapi   (a Python package: installed when
+#                                                 Debian's python3 cannot import the module)
 set -euo pipefail
 missing=()
-for pkg in "$@"; do
+for arg in "$@"; do
+  pkg=${arg%%:*}
+  if [ "$pkg" != "$arg" ]; then
+    /usr/bin/python3 -c "import ${arg#*:}" >/dev/null 2>&1 || missing+=("$pkg")
+    continue
+  fi
   command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -294,7 +294,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			return
 		}
 		s.count(func(st *Stats) { st.Writes++ })
-		_, err = s.files.Write(ctx, s.path, snap.file.SHA256, doc.Bytes())
+		_, err = s.files.WriteValidated(ctx, s.path, snap.file.SHA256, doc.Bytes(), touchedPaths(snap.doc, doc))
 		var conflict *remotefile.ConflictError
 		switch {
 		case err == nil:
@@ -320,6 +320,11 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 				answerAll(batch, err)
 				return
 			}
+		case answered(err):
+			// The host said what happened (and whether the change was
+			// applied): that stands, whatever is on disk now.
+			answerAll(batch, s.repairAfter(ctx, err))
+			return
 		default:
 			settled, serr := s.settle(ctx, snap.file, doc, err)
 			if serr != nil {
@@ -373,8 +378,31 @@ func answerAll(batch []*pending, err error) {
 	}
 }
 
-// settle finds out, after a write failed in transit, whether it took effect,
-// so the error can say so. A write is never blindly repeated.
+// repairAfter follows a write that left the live file missing (the script
+// could not move the backup back, CodeLiveMissing) with one settled read,
+// whose script repairs what it can tell apart; the error then says whether
+// the file is back. Any other error is returned as it is.
+func (s *Store) repairAfter(ctx context.Context, err error) error {
+	if !remotefile.IsCode(err, remotefile.CodeLiveMissing) {
+		return err
+	}
+	if _, rerr := s.current(ctx, true, true); rerr != nil {
+		return fmt.Errorf("%w; a repair was tried and failed: %v", err, rerr)
+	}
+	return fmt.Errorf("%w; a later read put the previous file back in place: run terraform apply again", err)
+}
+
+// answered reports an error the write script itself answered.
+func answered(err error) bool {
+	var e *remotefile.Error
+	return errors.As(err, &e) && e.Answered()
+}
+
+// settle finds out, after a write's answer was lost (a transport error, a
+// script that ended without answering), whether it took effect, so the error
+// can say so. It is never used on an answer the script gave: a failure the
+// host reported stays a failure even when the new bytes are on disk. A write
+// is never blindly repeated.
 func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
 	// The write may still be running on the host (its answer lost, not
 	// its work): wait for the host's write lock before looking.

@@ -51,7 +51,14 @@ type Error struct {
 	Code    string // a Code* constant, or "" for a transport failure
 	Message string
 	Err     error // the transport error, if any
+	Applied bool  // a failed write that left the new file in place
+	Win32   int   // the Win32 error code the host reported, if any
 }
+
+// Answered reports whether the script itself answered the error. Only an
+// unanswered operation (a transport error, a killed process) leaves doubt
+// about what happened on the host; an answered one says it.
+func (e *Error) Answered() bool { return e.Err == nil && e.Code != "" && e.Code != CodeNoAnswer }
 
 func (e *Error) Error() string {
 	var hint string
@@ -59,7 +66,7 @@ func (e *Error) Error() string {
 	case CodeNotFound:
 		hint = "check config_path: IIS must be installed on the host and the path must point at applicationHost.config"
 	case CodeAccessDenied:
-		hint = "the WinRM user needs Modify rights on the file and its folder (local Administrators have them)"
+		hint = "the WinRM user needs Modify rights on the file and its folder (local Administrators have them); a local administrator other than the built-in Administrator gets a filtered token over NTLM (UAC remote restrictions): set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System LocalAccountTokenFilterPolicy=1 on the host, or use a domain account in the local Administrators group"
 	case CodeNot64Bit:
 		hint = "connect through the default 64-bit WinRM endpoint (Microsoft.PowerShell), not Microsoft.PowerShell32"
 	case CodeUploadCorrupt:
@@ -67,13 +74,32 @@ func (e *Error) Error() string {
 	case CodeConflict:
 		hint = "another writer changed the file; run terraform apply again"
 	case CodeRejected:
-		hint = "the change was not applied; check the entry against the IIS configuration schema, or report it if the provider wrote it"
+		hint = "check the entry against the IIS configuration schema, or report it if the provider wrote it"
 	case CodeBusy:
 		hint = "another Terraform run is writing the same file; nothing was written: run terraform apply again"
+	case CodeConstrainedLanguage:
+		hint = "PowerShell on the host runs in Constrained Language Mode (an AppLocker or WDAC policy), where the provider's scripts cannot run; nothing was done: allow FullLanguage for the WinRM user's sessions (for example a JEA or WDAC exception for powershell.exe run by WinRM)"
+	case CodeReplaceFailed:
+		hint = "another process (often an antivirus or backup agent) holds applicationHost.config or its temporary copy; the previous file is in place and nothing was changed: exclude inetsrv\\config from on-access scanning, or run terraform apply again later"
+	case CodeRolledBack:
+		hint = "the previous file was put back and nothing was changed: fix the cause above and run terraform apply again"
+	case CodeRollbackFailed:
+		hint = "the change WAS applied but could not be checked or undone: inspect the file on the host (the previous version is the backup named above), then run terraform plan"
+	case CodeLiveMissing:
+		hint = "IIS cannot start without this file: restore it on the host as the message says, then run terraform plan"
+	case CodeNoAnswer:
+		hint = "the remote script ended without an answer (killed, or the host restarted)"
 	}
 	msg := fmt.Sprintf("%s %s on %s: %s", e.Op, e.Path, e.Host, e.Message)
 	if e.Err != nil {
 		msg = fmt.Sprintf("%s %s on %s: %v", e.Op, e.Path, e.Host, e.Err)
+	}
+	if e.Op == "write" && e.Answered() {
+		if e.Applied {
+			msg += "; the change was applied"
+		} else {
+			msg += "; the change was not applied"
+		}
 	}
 	if hint != "" {
 		msg += " (" + hint + ")"
@@ -130,11 +156,19 @@ func (c *Client) read(ctx context.Context, path string, waitWriters bool) (*File
 // Write replaces path with content, provided the file still has expectedSHA.
 // A *ConflictError means it did not: nothing was written.
 func (c *Client) Write(ctx context.Context, path, expectedSHA string, content []byte) (*WriteResult, error) {
+	return c.WriteValidated(ctx, path, expectedSHA, content, c.ValidatePaths)
+}
+
+// WriteValidated is Write with the IIS configuration paths at which IIS must
+// read the request filtering section after the replace (appcmd's path form:
+// ServerPath, or a location such as "Default Web Site/app"): every location
+// the new content changed. Empty means the server level.
+func (c *Client) WriteValidated(ctx context.Context, path, expectedSHA string, content []byte, validatePaths []string) (*WriteResult, error) {
 	keep := c.KeepBackups
 	if keep < 1 {
 		keep = 1
 	}
-	validate := c.ValidatePaths
+	validate := validatePaths
 	if len(validate) == 0 {
 		validate = []string{ServerPath}
 	}
@@ -165,7 +199,7 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 	head, data, derr := decodeResponse(out.Stdout)
 	var env ErrorEnvelope
 	if derr == nil && json.Unmarshal(head, &env) == nil && env.Error != nil {
-		e := &Error{Op: op, Host: c.Host, Path: path, Code: env.Error.Code, Message: env.Error.Message}
+		e := &Error{Op: op, Host: c.Host, Path: path, Code: env.Error.Code, Message: env.Error.Message, Applied: env.Error.Applied, Win32: env.Error.Win32}
 		if e.Code == CodeConflict {
 			ce := &ConflictError{Op: e, CurrentSHA256: env.Error.CurrentSHA256}
 			if len(data) > 0 { // the current file, to re-apply on without another read
@@ -181,14 +215,17 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 		return nil, e
 	}
 	if out.ExitCode != 0 || derr != nil || json.Unmarshal(head, result) != nil {
-		detail := strings.TrimSpace(string(out.Stderr))
+		detail := readableStderr(out.Stderr)
 		if detail == "" {
 			detail = strings.TrimSpace(string(out.Stdout))
 		}
 		if len(detail) > 600 {
 			detail = detail[:600] + "…"
 		}
-		return nil, &Error{Op: op, Host: c.Host, Path: path, Code: CodeError, Message: fmt.Sprintf("the remote script failed with exit code %d and no result: %s", out.ExitCode, detail)}
+		if detail == "" {
+			detail = "it printed nothing"
+		}
+		return nil, &Error{Op: op, Host: c.Host, Path: path, Code: CodeNoAnswer, Message: fmt.Sprintf("the remote script failed with exit code %d and no result: %s", out.ExitCode, detail)}
 	}
 	return data, nil
 }

@@ -60,10 +60,9 @@ import (
 // PathTooLongException is then reported as an unreadable folder.
 // GetFiles' "*.INI" also matches longer extensions that begin with INI (its
 // documented three-character quirk), hence the exact suffix checks.
-const ContentScript = common + `function Get-Inner($e) { if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { return $e.InnerException }; return $e }
-function Get-Code($e) {
+const ContentScript = common + `function Get-Code($e) {
   if ($e -is [IO.FileNotFoundException] -or $e -is [IO.DirectoryNotFoundException]) { return 'not_found' }
-  if ($e -is [UnauthorizedAccessException]) { return 'access_denied' }
+  if ($e -is [UnauthorizedAccessException] -or (Get-Win32 $e) -eq 5) { return 'access_denied' }
   if ($e -is [IO.PathTooLongException]) { return 'path_too_long' }
   if ($e -is [IO.IOException]) { return 'io' }
   return 'error'
@@ -119,20 +118,20 @@ try {
   $contents = 0; $files = 0
   $pending = New-Object Collections.Generic.List[string]
   foreach ($dir in $folders) {
-    $name = [IO.Path]::GetFileName($dir)
-    $dot = $name.LastIndexOf('.')
-    $id = $name
-    if ($dot -gt 0) { $id = $name.Substring(0, $dot) }
+    $folder = [IO.Path]::GetFileName($dir)
+    $dot = $folder.LastIndexOf('.')
+    $id = $folder
+    if ($dot -gt 0) { $id = $folder.Substring(0, $dot) }
     if ($ids.Count -gt 0) {
       $k = $null
-      if ($want.ContainsKey($name.ToLowerInvariant())) { $k = $name.ToLowerInvariant() } elseif ($want.ContainsKey($id.ToLowerInvariant())) { $k = $id.ToLowerInvariant() }
+      if ($want.ContainsKey($folder.ToLowerInvariant())) { $k = $folder.ToLowerInvariant() } elseif ($want.ContainsKey($id.ToLowerInvariant())) { $k = $id.ToLowerInvariant() }
       if (-not $k) { continue }
       $found[$k] = $true
       $found[$want[$k].ToLowerInvariant()] = $true
     }
-    if (($budget -gt 0 -and $clock.ElapsedMilliseconds -gt $budget) -or ($maxBytes -gt 0 -and $written -gt $maxBytes)) { $pending.Add($name); continue }
+    if (($budget -gt 0 -and $clock.ElapsedMilliseconds -gt $budget) -or ($maxBytes -gt 0 -and $written -gt $maxBytes)) { $pending.Add($folder); continue }
     $contents++
-    $w.WriteLine('C' + $tab + $name)
+    $w.WriteLine('C' + $tab + $folder)
     $root = $dir.Length + 1
     $stack = New-Object Collections.Generic.Stack[string]
     $stack.Push($dir)

@@ -57,6 +57,12 @@ type ScriptError struct {
 	Code          string `json:"code"` // see the Code* constants
 	Message       string `json:"message"`
 	CurrentSHA256 string `json:"current_sha256,omitempty"` // with CodeConflict
+	// Applied says the new file is in place although the write failed
+	// (CodeRollbackFailed); every other failed write left the old file.
+	Applied bool `json:"applied,omitempty"`
+	// Win32 is the Win32 error code of the failed call (from the .NET
+	// exception's HResult), 0 when there was none.
+	Win32 int `json:"win32,omitempty"`
 }
 
 // Error codes the scripts answer.
@@ -70,6 +76,25 @@ const (
 	CodeBusy          = "busy"
 	CodeRejected      = "rejected" // the host's validation refused the new file; the old one is back
 	CodeError         = "error"
+	// CodeConstrainedLanguage: PowerShell runs in Constrained Language Mode
+	// (AppLocker or WDAC), which the scripts cannot run in; nothing was done.
+	CodeConstrainedLanguage = "constrained_language"
+	// CodeReplaceFailed: ReplaceFile failed (1175, 1176, 1177, or sharing
+	// violations past the retries); the old file is back in place.
+	CodeReplaceFailed = "replace_failed"
+	// CodeRolledBack: something failed after the swap (reading the backup,
+	// appcmd not starting); the old file was put back.
+	CodeRolledBack = "rolled_back"
+	// CodeRollbackFailed: something failed after the swap and putting the
+	// old file back failed too: the new file is in place (Applied).
+	CodeRollbackFailed = "rollback_failed"
+	// CodeLiveMissing: the live file is missing and what is beside it does
+	// not say unambiguously which file belongs there.
+	CodeLiveMissing = "live_missing"
+	// CodeNoAnswer is the client's own: the script ended without an answer
+	// (the process was killed, the host rebooted); whether a write took
+	// effect must be found out by reading the file.
+	CodeNoAnswer = "no_answer"
 )
 
 // ErrorEnvelope wraps ScriptError on the wire.

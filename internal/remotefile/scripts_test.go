@@ -2,6 +2,7 @@ package remotefile
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
@@ -47,5 +48,19 @@ func TestParamsTravelAsASCII(t *testing.T) {
 	var p ReadParams
 	if err := json.Unmarshal(params, &p); err != nil || p.Path != `C:\Konfigürätion\𝄞.config` {
 		t.Fatalf("path did not survive: %q %v", p.Path, err)
+	}
+}
+
+// No script may hash with SHA256Managed ([SHA256]::Create() on .NET
+// Framework): its constructor throws under the FIPS policy. Nor may a
+// script call a native program under Stop semantics without saying so; the
+// simulator's drift test checks the order, this checks the text.
+func TestScriptsAvoidFIPSBreakingHashes(t *testing.T) {
+	for name, s := range map[string]string{"Loader": Loader, "ReadScript": ReadScript, "WriteScript": WriteScript} {
+		for _, bad := range []string{"SHA256]::Create", "SHA256Managed", "HashAlgorithm]::Create"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s contains %s, which throws under the FIPS policy", name, bad)
+			}
+		}
 	}
 }

@@ -9,8 +9,8 @@
 // as "invalid content type", and its NTLM encryption handshakes again for
 // every message, shares that state between goroutines and silently falls
 // back to unencrypted NTLM. Ours owns its connections: NTLM (bodgit/ntlmssp)
-// and Kerberos (gokrb5) authenticate a connection once, and over HTTP NTLM
-// seals every message of it; Basic and client certificates ride on each
+// and Kerberos (gokrb5, with mutual authentication) authenticate a
+// connection once, and over HTTP their context seals every message of it; Basic and client certificates ride on each
 // request. Failures come back as *Error with a Kind, the host, port and
 // auth scheme, and the likely fix. Shells are reused across commands
 // (Config.Naive turns that off).
@@ -91,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 		cleanupTimeout: defaultCleanupTimeout,
 		errs: errorFactory{
 			host: cfg.Host, port: cfg.Port, auth: cfg.Auth, username: cfg.Username, https: cfg.HTTPS,
-			plainHTTP: !cfg.HTTPS && cfg.Auth != AuthNTLM,
+			plainHTTP: !cfg.HTTPS && cfg.Auth != AuthNTLM && cfg.Auth != AuthKerberos,
 		},
 	}
 	c.readTimeout = c.opTimeout + headerSlack

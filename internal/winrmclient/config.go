@@ -51,9 +51,8 @@ type Config struct {
 	// Auth is "ntlm", "basic", "kerberos" or "certificate".
 	Auth string
 
-	// AllowUnencrypted must be true for Basic or Kerberos over plain HTTP,
-	// because the messages would then travel in clear text (only NTLM
-	// seals them).
+	// AllowUnencrypted must be true for Basic over plain HTTP, because the
+	// messages would then travel in clear text (NTLM and Kerberos seal them).
 	AllowUnencrypted bool
 
 	// ClientCert and ClientKey (PEM) authenticate with auth "certificate".
@@ -145,12 +144,8 @@ func normalize(cfg Config) (Config, error) {
 		// Over HTTP every message is sealed with the NTLM session; over
 		// HTTPS TLS protects it and our TLS settings apply.
 	case AuthKerberos:
+		// Over HTTP every message is sealed with the Kerberos context.
 		needPassword = cfg.Keytab == ""
-		if !cfg.HTTPS && !cfg.AllowUnencrypted {
-			bad("allow_unencrypted", "auth = \"kerberos\" over plain HTTP would send every script in clear text: this provider (like the WinRM library it builds on) "+
-				"has no Kerberos message encryption, and a host with the default AllowUnencrypted=false refuses such messages; "+
-				"use https = true (port 5986), or auth = \"ntlm\" (encrypts messages over HTTP), or allow_unencrypted = true on a trusted network")
-		}
 	case AuthCertificate:
 		needUser, needPassword = false, false
 		if !cfg.HTTPS {

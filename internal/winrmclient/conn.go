@@ -32,13 +32,13 @@ type hostConn struct {
 	idle    time.Time // when it was last returned to the pool
 
 	authed bool   // the handshake of a connection-oriented scheme is done
-	sealer sealer // NTLM over HTTP: seals every message
+	sealer sealer // NTLM or Kerberos over HTTP: seals every message
 	used   int    // exchanges made on it
 	dead   bool   // closed, or unusable after an error
 }
 
 // sealer seals and unseals the message bodies of one connection: the
-// NTLM session of bodgit/ntlmssp.
+// NTLM session of bodgit/ntlmssp or a Kerberos context (gsskrb.Context).
 type sealer interface {
 	Wrap(plain []byte) (sealed, signature []byte, err error)
 	Unwrap(sealed, signature []byte) ([]byte, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -12,13 +13,17 @@ import (
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/keytab"
-	"github.com/jcmturner/gokrb5/v8/spnego"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/chanbind"
 )
 
 // kerberosAuth authenticates each connection with a Kerberos service ticket
-// in SPNEGO (gokrb5), once per connection. There is no message encryption:
-// like masterzen's ClientKerberos, it needs HTTPS (or a host that allows
-// unencrypted messages).
+// in SPNEGO (a login, see kerberos_login.go), once per connection, with
+// mutual authentication: the host must prove it holds the service's key
+// before anything is sent. Over HTTPS the login carries the TLS channel
+// bindings; over HTTP the context it establishes seals every message of the
+// connection (RFC 4121 Wrap tokens in MS-WSMV framing), as Windows' own
+// clients do on the default HTTP listener.
 type kerberosAuth struct {
 	spn string
 	mu  sync.Mutex // gokrb5's login is not safe to run twice at once
@@ -55,7 +60,7 @@ func newKerberosAuth(cfg Config) (*kerberosAuth, error) {
 	}
 	spn := cfg.SPN
 	if spn == "" {
-		spn = "HTTP/" + cfg.Host
+		spn = defaultSPN(cfg.Host)
 	}
 	var kc *client.Client
 	if cfg.Keytab != "" {
@@ -68,6 +73,21 @@ func newKerberosAuth(cfg Config) (*kerberosAuth, error) {
 		kc = client.NewWithPassword(user, realm, cfg.Password, kconf, client.DisablePAFXFAST(true))
 	}
 	return &kerberosAuth{spn: spn, kc: kc}, nil
+}
+
+// defaultSPN is the host-based service principal of host's WinRM service:
+// HTTP/ and the host name without a port, lower-cased. Host-based names are
+// case-insensitive in Active Directory, but MIT and Heimdal KDCs look them
+// up as stored, which is lower-case (RFC 4120 6.2.1 leaves the case of
+// host names to the realm; MIT's kadmin and Windows' setspn both store
+// lower-case).
+func defaultSPN(host string) string {
+	h := strings.TrimSpace(host)
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.Trim(h, "[]"), ".")
+	return "HTTP/" + strings.ToLower(h)
 }
 
 // loadKrb5Conf reads krb5.conf given as content or a path (default
@@ -94,53 +114,41 @@ func loadKrb5Conf(v string) (*config.Config, error) {
 	return c, nil
 }
 
-func (k *kerberosAuth) token() ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	s := spnego.SPNEGOClient(k.kc, k.spn)
-	if err := s.AcquireCred(); err != nil {
-		return nil, err
-	}
-	st, err := s.InitSecContext()
-	if err != nil {
-		return nil, err
-	}
-	return st.Marshal()
-}
-
 func (k *kerberosAuth) handshake(ctx context.Context, c *Client, hc *hostConn, op string) error {
-	tok, err := k.token()
+	var bindings []byte
+	if hc.tls != nil && len(hc.tls.PeerCertificates) > 0 {
+		// RFC 5929 tls-server-end-point, as the NTLM path sends: a host with
+		// CbtHardeningLevel Strict refuses a login without them.
+		bindings = chanbind.ApplicationData(hc.tls.PeerCertificates[0])
+	}
+	l, err := k.login(bindings)
 	if err != nil {
 		return c.errs.kerberos(op, k.spn, err)
 	}
-	resp, err := c.handshakeLeg(ctx, hc, op, "Negotiate "+base64.StdEncoding.EncodeToString(tok))
+	resp, err := c.handshakeLeg(ctx, hc, op, "Negotiate "+base64.StdEncoding.EncodeToString(l.token))
 	if err != nil {
 		return err
 	}
 	switch resp.status {
 	case http.StatusOK:
-		return nil
 	case http.StatusUnauthorized:
-		return c.errs.unauthorized(op, offeredSchemes(resp.header))
+		return c.errs.kerberosRefused(op, k.spn, resp.header, bindings != nil)
+	default:
+		return c.errs.handshakeStatus(op, resp.status, resp.header.Get("Content-Type"))
 	}
-	return c.errs.handshakeStatus(op, resp.status, resp.header.Get("Content-Type"))
-}
-
-// kerberos explains a failure to get a service ticket from the KDC.
-func (f errorFactory) kerberos(op, spn string, err error) *Error {
-	msg := err.Error()
-	hint := "Check realm, krb5_conf (the realm's KDCs must be reachable on port 88) and the credentials"
-	switch {
-	case strings.Contains(msg, "KDC_ERR_PREAUTH_FAILED") || strings.Contains(msg, "KRB_AP_ERR_BAD_INTEGRITY"):
-		hint = fmt.Sprintf("The KDC rejected the password (or keytab) of \"%s\": check them", f.username)
-	case strings.Contains(msg, "KDC_ERR_C_PRINCIPAL_UNKNOWN"):
-		hint = fmt.Sprintf("The KDC does not know the user \"%s\": check username and realm", f.username)
-	case strings.Contains(msg, "KDC_ERR_S_PRINCIPAL_UNKNOWN"):
-		hint = fmt.Sprintf("The KDC does not know the service principal %q: set spn to the host's HTTP service principal (setspn -L <host> lists them)", spn)
-	case strings.Contains(msg, "KRB_AP_ERR_SKEW"):
-		hint = "The clocks of this machine and the KDC differ by more than 5 minutes"
-	case strings.Contains(msg, "networking") || strings.Contains(msg, "connect"):
-		hint = "No KDC of the realm answered: check krb5_conf (kdc = host:88 under [realms]) and that port 88 is reachable"
+	// Nothing of the connection is used before the host has proved that
+	// it holds the key of the service principal.
+	tok, _ := negotiateToken(resp.header)
+	rep, err := l.complete(tok)
+	if err != nil {
+		return c.errs.serverNotAuthenticated(op, k.spn, err)
 	}
-	return f.new(KindAuth, op, "cannot get a Kerberos ticket for "+spn, hint, scrub(err))
+	if !c.cfg.HTTPS {
+		sc, err := l.sealingContext(rep)
+		if err != nil {
+			return c.errs.new(KindAuth, op, "cannot encrypt messages with the Kerberos context: "+err.Error(), "Or use https = true", nil)
+		}
+		hc.sealer = sc
+	}
+	return nil
 }

@@ -253,7 +253,9 @@ func (c *Client) post(ctx context.Context, op string, envelope []byte) ([]byte, 
 }
 
 // exchange sends one envelope on an authenticated connection (sealed with
-// the connection's NTLM session over HTTP) and returns the reply, unsealed.
+// the connection's NTLM or Kerberos context over HTTP) and returns the
+// reply, unsealed. A sealed connection never sends a message in clear: a
+// failure to seal ends the connection with an error.
 func (c *Client) exchange(ctx context.Context, op string, envelope []byte) (*response, error) {
 	for attempt := 0; ; attempt++ {
 		hc := c.pool.get()
@@ -279,7 +281,7 @@ func (c *Client) exchange(ctx context.Context, op string, envelope []byte) (*res
 			framed, err := encrypted.Encode(hc.sealer, envelope, soapContentType)
 			if err != nil {
 				hc.close()
-				return nil, c.errs.new(KindProtocol, op, "cannot seal the message with the NTLM session", "", scrub(err))
+				return nil, c.errs.new(KindProtocol, op, "cannot seal the message with the connection's security context", "", scrub(err))
 			}
 			body = framed
 			req.Header.Set("Content-Type", encrypted.ContentType)
@@ -324,7 +326,7 @@ func (c *Client) unseal(hc *hostConn, resp *response) error {
 	}
 	plain, typ, err := encrypted.Decode(hc.sealer, resp.body)
 	if err != nil {
-		return fmt.Errorf("the encrypted reply does not decrypt or verify with the NTLM session: %v", err)
+		return fmt.Errorf("the encrypted reply does not decrypt or verify with the connection's security context: %v", err)
 	}
 	resp.body = plain
 	resp.header.Set("Content-Type", typ)

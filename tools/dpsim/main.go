@@ -2,7 +2,7 @@
 // (WS-Management) endpoint in front of one applicationHost.config on disk,
 // which the iis provider can read and edit as it would on Windows.
 //
-//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls] [-content-library DIR]
+//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls] [-fail NAME[@N],...] [-content-library DIR]
 //
 // The first line on stdout is the endpoint URL (http://127.0.0.1:PORT/wsman);
 // it serves until killed. The file is edited in place: serve a copy.
@@ -11,6 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
@@ -30,13 +31,19 @@ func main() {
 	// The content library (issue 17): a folder laid out as SCCMContentLib,
 	// reported in the simulated registry as ContentLibraryPath.
 	contentLib := flag.String("content-library", "", "folder laid out as a DP's SCCMContentLib (PkgLib, DataLib with <file>.INI entries), reported at HKLM\\SOFTWARE\\Microsoft\\SMS\\DP ContentLibraryPath as "+dpsim.DefaultContentLibrary)
+	failSpec := flag.String("fail", "", "inject modelled Windows failures: NAME, NAME@N (only at the Nth occurrence), comma-separated; \"help\" lists the names")
 	flag.Parse()
+	failures, done := parseFail(*failSpec, os.Stdout)
+	if done {
+		return
+	}
 	if *file == "" || *user == "" || *pass == "" {
 		fmt.Fprintln(os.Stderr, "dpsim: -config-file, -username and -password are required")
 		flag.Usage()
 		os.Exit(2)
 	}
 	opts := dpsim.Options{ConfigFile: *file, Listen: *listen, Username: *user, Password: *pass, TLS: *useTLS}
+	opts.Host.Failures = failures
 	opts.Host.ContentLibrary = *contentLib
 	if *verbose {
 		opts.Logf = log.New(os.Stderr, "dpsim: ", log.LstdFlags|log.Lmicroseconds).Printf
@@ -57,4 +64,28 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	_ = sim.Close()
+}
+
+// parseFail reads -fail: "help" prints the failure names, one per line, and
+// asks main to stop (done); anything else becomes the host's injections.
+func parseFail(spec string, out io.Writer) (f *dpsim.Failures, done bool) {
+	if spec == "help" {
+		for _, n := range dpsim.FailureNames() {
+			fmt.Fprintln(out, n)
+		}
+		return nil, true
+	}
+	injs, err := dpsim.ParseInjections(spec)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dpsim: -fail: %v\n", err)
+		os.Exit(2)
+	}
+	if len(injs) == 0 {
+		return nil, false
+	}
+	if f, err = dpsim.NewFailures(injs...); err != nil {
+		fmt.Fprintf(os.Stderr, "dpsim: -fail: %v\n", err)
+		os.Exit(2)
+	}
+	return f, false
 }

@@ -48,23 +48,23 @@ type contentLibrary struct {
 func (h *Host) listContent(params []byte) (any, []byte) {
 	var req remotefile.ContentParams
 	if err := json.Unmarshal(params, &req); err != nil {
-		return fail(remotefile.CodeError, "Invalid JSON primitive: "+err.Error()), nil
+		return contentFail(remotefile.CodeError, "Invalid JSON primitive: "+err.Error()), nil
 	}
 	cl := h.contentLibrary()
 	win := req.Library
 	if win == "" {
 		if cl.local == "" {
-			return fail(remotefile.CodeNotADP, `the registry key HKLM\SOFTWARE\Microsoft\SMS\DP does not exist: this host is not a Configuration Manager distribution point`), nil
+			return contentFail(remotefile.CodeNotADP, `the registry key HKLM\SOFTWARE\Microsoft\SMS\DP does not exist: this host is not a Configuration Manager distribution point`), nil
 		}
 		win = cl.win
 	}
 	win = strings.TrimRight(win, `\`)
 	if cl.local == "" || !strings.EqualFold(win, strings.TrimRight(cl.win, `\`)) {
-		return fail(remotefile.CodeNotFound, fmt.Sprintf("the content library folder %s\\DataLib (from HKLM\\SOFTWARE\\Microsoft\\SMS\\DP\\ContentLibraryPath) cannot be listed: Could not find a part of the path '%s\\DataLib'.", win, win)), nil
+		return contentFail(remotefile.CodeNotFound, fmt.Sprintf("the content library folder %s\\DataLib (from HKLM\\SOFTWARE\\Microsoft\\SMS\\DP\\ContentLibraryPath) cannot be listed: Could not find a part of the path '%s\\DataLib'.", win, win)), nil
 	}
 	root, err := os.OpenRoot(cl.local)
 	if err != nil {
-		return fail(remotefile.CodeNotFound, fmt.Sprintf("the content library folder %s\\DataLib (from HKLM\\SOFTWARE\\Microsoft\\SMS\\DP\\ContentLibraryPath) cannot be listed: Could not find a part of the path '%s\\DataLib'.", win, win)), nil
+		return contentFail(remotefile.CodeNotFound, fmt.Sprintf("the content library folder %s\\DataLib (from HKLM\\SOFTWARE\\Microsoft\\SMS\\DP\\ContentLibraryPath) cannot be listed: Could not find a part of the path '%s\\DataLib'.", win, win)), nil
 	}
 	defer root.Close()
 	fsys := root.FS()
@@ -72,7 +72,7 @@ func (h *Host) listContent(params []byte) (any, []byte) {
 	folders, err := s.readDir("DataLib")
 	if err != nil {
 		code, msg := classify(err, win+`\DataLib`)
-		return fail(code, fmt.Sprintf("the content library folder %s\\DataLib (from HKLM\\SOFTWARE\\Microsoft\\SMS\\DP\\ContentLibraryPath) cannot be listed: %s", win, msg)), nil
+		return contentFail(code, fmt.Sprintf("the content library folder %s\\DataLib (from HKLM\\SOFTWARE\\Microsoft\\SMS\\DP\\ContentLibraryPath) cannot be listed: %s", win, msg)), nil
 	}
 
 	want := map[string]string{} // lower-case key -> what was asked (or the package)
@@ -131,6 +131,26 @@ func (h *Host) listContent(params []byte) (any, []byte) {
 		out = gzipAsHost(out)
 	}
 	return res, out
+}
+
+// runContent runs the content scan as the loader would: the injected
+// "script" failure (Constrained Language Mode) answers before the script
+// runs, as for every script; otherwise the scan's answer, exit code 1 with
+// an error.
+func (h *Host) runContent(params []byte) (stdout, stderr []byte, exitCode int) {
+	if len(newRun(h, false).strike("script", false)) > 0 {
+		return []byte(`{"error":{"code":"constrained_language","message":"ConstrainedLanguage"}}` + "\r\n"), nil, 1
+	}
+	res, data := h.listContent(params)
+	if e, ok := res.(remotefile.ErrorEnvelope); ok {
+		return remotefile.EncodeResponse(e, nil), nil, 1
+	}
+	return remotefile.EncodeResponse(res, data), nil, 0
+}
+
+// contentFail is the script's Fail: an error answer with its code.
+func contentFail(code, msg string) remotefile.ErrorEnvelope {
+	return remotefile.ErrorEnvelope{Error: &remotefile.ScriptError{Code: code, Message: msg}}
 }
 
 // contentLibrary returns the host's content library settings.

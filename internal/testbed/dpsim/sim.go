@@ -50,6 +50,10 @@ type Auth struct {
 	// CertMappings enable Auth/Certificate (over TLS) with these
 	// certificate mappings (winrm/config/service/certmapping).
 	CertMappings []wsman.CertMapping
+	// StrictChannelBinding is CbtHardeningLevel=Strict: over HTTPS a
+	// Kerberos login without channel bindings is refused (Relaxed, the
+	// default, refuses only wrong ones).
+	StrictChannelBinding bool
 	// AllowUnencrypted accepts plain message bodies over HTTP.
 	AllowUnencrypted bool
 	// NTLMKeyLog receives the NTLM session keys (tests only: they prove
@@ -112,7 +116,11 @@ func Start(opts Options) (*Sim, error) {
 			wopts.Schemes = append(wopts.Schemes, n)
 		}
 		if a.Kerberos != nil {
-			wopts.Schemes = append(wopts.Schemes, wsman.NewKerberosScheme(a.Kerberos))
+			k := wsman.NewKerberosScheme(a.Kerberos)
+			if opts.TLS {
+				k.CheckChannelBindings(cert.Leaf, a.StrictChannelBinding)
+			}
+			wopts.Schemes = append(wopts.Schemes, k)
 		}
 		if a.Basic {
 			wopts.Schemes = append(wopts.Schemes, wsman.NewBasicScheme(users))

@@ -30,9 +30,15 @@ type rig struct {
 
 func newRig(t testing.TB, fixture string) *rig {
 	t.Helper()
+	return newRigWith(t, fixture, nil)
+}
+
+// newRigWith is newRig on a host with modelled Windows failures.
+func newRigWith(t testing.TB, fixture string, failures *dpsim.Failures) *rig {
+	t.Helper()
 	file := testfixtures.Copy(t, fixture, t.TempDir())
 	faults := &dpsim.Faults{}
-	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "u", Password: "safety-Passw0rd", Faults: faults})
+	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "u", Password: "safety-Passw0rd", Faults: faults, Host: dpsim.HostOptions{Failures: failures}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,9 @@
 // Authentication is pluggable. [Options.Schemes] lists the schemes of the
 // service like winrm/config/service/auth: [NTLMScheme] (Negotiate with raw
 // NTLMSSP, one handshake per connection, after which the connection's
-// bodies are sealed as multipart/encrypted), [KerberosScheme] (SPNEGO with
-// gokrb5's service side), [BasicScheme] and [CertScheme] (client
+// bodies are sealed as multipart/encrypted), [KerberosScheme] (a Kerberos AP-REQ,
+// raw or in SPNEGO, verified with gokrb5's service side, answered with an
+// AP-REP, its context sealing the bodies over HTTP), [BasicScheme] and [CertScheme] (client
 // certificates mapped to users). [Options.RefuseUnencrypted] is
 // AllowUnencrypted=false. Connection-oriented schemes keep their state in
 // the connection's context: install [Server.ConnContext] on the

@@ -338,7 +338,7 @@ func (s *Server) write(w http.ResponseWriter, sealer Sealer, status int, body []
 			w.Header().Set("Connection", "close")
 			status, body, ct = http.StatusInternalServerError, nil, ""
 		} else {
-			body, ct = framed, encrypted.ContentType
+			body, ct = framed, encrypted.ContentTypeOf(sealer)
 		}
 	}
 	if ct != "" {

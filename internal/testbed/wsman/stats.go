@@ -26,7 +26,7 @@ type Stats struct {
 	// CommandsStarted counts commands handed to the Executor.
 	CommandsStarted int64
 	// Sealed counts requests whose body arrived sealed (multipart/encrypted
-	// with HTTP-SPNEGO-session-encrypted) and was unsealed and verified;
+	// with the NTLM or Kerberos context) and was unsealed and verified;
 	// Unsealed counts requests with a plain body (over HTTPS that is the
 	// norm). They prove on the wire what a client did.
 	Sealed, Unsealed int64

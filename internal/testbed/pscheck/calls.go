@@ -1,0 +1,56 @@
+package pscheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+)
+
+// Calls is what tools/pscheck/pscalls.mjs reads from one script's syntax
+// tree: for each function and for the top level, the calls it makes in
+// document order (see pscalls.mjs for the event forms).
+type Calls struct {
+	Functions map[string][]string `json:"functions"`
+	Top       []string            `json:"top"`
+}
+
+// Calls parses each script (name → text) and returns its calls.
+func (c *Checker) Calls(dir string, scripts map[string]string) (map[string]Calls, error) {
+	names := make([]string, 0, len(scripts))
+	for name := range scripts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	args := []string{filepath.Join(filepath.Dir(c.script), "pscalls.mjs")}
+	byFile := map[string]string{}
+	for _, name := range names {
+		f := filepath.Join(dir, name+".ps1")
+		if err := os.WriteFile(f, []byte(scripts[name]), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, f)
+		byFile[f] = name
+	}
+	cmd := exec.Command(c.node, args...)
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		return nil, fmt.Errorf("pscalls.mjs: %v\n%s", err, stderr)
+	}
+	var raw map[string]Calls
+	if err := json.Unmarshal(out, &raw); err != nil {
+		return nil, fmt.Errorf("pscalls.mjs output: %v", err)
+	}
+	res := map[string]Calls{}
+	for f, calls := range raw {
+		res[byFile[f]] = calls
+	}
+	return res, nil
+}
