@@ -58,6 +58,8 @@ import (
 // /mitigation-long-path-support); older versions refuse the prefix, so it
 // is only used when the DataLib folder can be opened with it, and a
 // PathTooLongException is then reported as an unreadable folder.
+// A U record's message has its line breaks and TABs made spaces (Get-Line),
+// so that it stays one record.
 // GetFiles' "*.INI" also matches longer extensions that begin with INI (its
 // documented three-character quirk), hence the exact suffix checks.
 const ContentScript = common + `function Get-Code($e) {
@@ -67,6 +69,7 @@ const ContentScript = common + `function Get-Code($e) {
   if ($e -is [IO.IOException]) { return 'io' }
   return 'error'
 }
+function Get-Line($e) { $e.Message.Replace([char]13, ' ').Replace([char]10, ' ').Replace([char]9, ' ') }
 $tab = [string][char]9
 try {
   $lib = [string]$req.library
@@ -94,7 +97,7 @@ try {
   $found = @{}
   $unreadable = 0
   try { $pkgs = [IO.Directory]::GetFiles($pre + $lib + '\PkgLib', '*.INI') }
-  catch { $e = Get-Inner $_.Exception; $pkgs = @(); $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + $e.Message) }
+  catch { $e = Get-Inner $_.Exception; $pkgs = @(); $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
   foreach ($f in $pkgs) {
     if (-not $f.EndsWith('.INI', [StringComparison]::OrdinalIgnoreCase)) { continue }
     $pkg = [IO.Path]::GetFileNameWithoutExtension($f)
@@ -109,7 +112,7 @@ try {
           if ($want.ContainsKey($pkg.ToLowerInvariant())) { $want[$c.ToLowerInvariant()] = $pkg; $found[$pkg.ToLowerInvariant()] = $true }
         }
       }
-    } catch { $e = Get-Inner $_.Exception; $unreadable++; $w.WriteLine('U' + $tab + $f.Substring($pre.Length) + $tab + (Get-Code $e) + $tab + $e.Message) }
+    } catch { $e = Get-Inner $_.Exception; $unreadable++; $w.WriteLine('U' + $tab + $f.Substring($pre.Length) + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
   }
   $clock = [Diagnostics.Stopwatch]::StartNew()
   $budget = [int64]$req.time_budget_ms
@@ -146,7 +149,7 @@ try {
           }
         }
         foreach ($s in [IO.Directory]::GetDirectories($d)) { $stack.Push($s) }
-      } catch { $e = Get-Inner $_.Exception; $unreadable++; $w.WriteLine('U' + $tab + $d.Substring($pre.Length) + $tab + (Get-Code $e) + $tab + $e.Message) }
+      } catch { $e = Get-Inner $_.Exception; $unreadable++; $w.WriteLine('U' + $tab + $d.Substring($pre.Length) + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
     }
   }
   $missing = @($ids | Where-Object { -not $found.ContainsKey($_.ToLowerInvariant()) })
