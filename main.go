@@ -26,14 +26,28 @@ func main() {
 	quietUnreadLogs(os.Getenv, os.Setenv)
 	stopStats := startBenchStats(context.Background())
 	defer stopStats()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+	sessions := provider.NewSessions()
+	err := providerserver.Serve(context.Background(), provider.NewWithSessions(version, sessions), providerserver.ServeOpts{
 		Address: Address,
 		Debug:   debug,
 	})
+	// Serve returns when Terraform stops the plugin (go-plugin's graceful
+	// Shutdown): release the WinRM shells before the process ends, within
+	// the 2 seconds Terraform waits before it kills the process.
+	releaseSessions(sessions)
 	if err != nil {
 		stopStats()
 		log.Fatal(err.Error())
 	}
+}
+
+// releaseSessions closes the provider's WinRM sessions within
+// provider.StopBudget. What fails to close in time is left to the
+// IdleTimeOut the client asked each host for.
+func releaseSessions(s *provider.Sessions) {
+	ctx, cancel := context.WithTimeout(context.Background(), provider.StopBudget)
+	defer cancel()
+	_ = s.Close(ctx)
 }
 
 // sdkLogLevels are the variables that set the levels of the plugin SDK's

@@ -179,7 +179,7 @@ func (d *RequestFiltering) Read(ctx context.Context, req datasource.ReadRequest,
 		return
 	}
 	d.data.StartPrefetch(ctx)
-	store, host, err := d.data.StoreFor(m.Host)
+	store, host, err := d.data.StoreFor(ctx, m.Host)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
 		return

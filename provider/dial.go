@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
@@ -17,7 +19,7 @@ import (
 // details are reported here, when a resource first needs the host, so that a
 // configuration with no resources (or `terraform validate`) needs none.
 func (s settings) dialer() hostconfig.Dialer {
-	return func(host string) (remotefile.Runner, error) {
+	return func(ctx context.Context, host string) (remotefile.Runner, error) {
 		if len(s.unknown) > 0 {
 			return nil, fmt.Errorf("the provider arguments %s are not known until apply (they depend on other resources); "+
 				"give them values known at plan time, or apply those resources first with -target", strings.Join(s.unknown, ", "))
@@ -48,6 +50,12 @@ func (s settings) dialer() hostconfig.Dialer {
 		if port == 0 {
 			port = s.port
 		}
+		// The endpoint actually dialled: a resource's host = "name:port"
+		// overrides the provider's port, which "iis provider configured"
+		// logs only as the default.
+		tflog.Debug(ctx, "iis provider connecting to a distribution point", map[string]any{
+			"host": host, "endpoint": net.JoinHostPort(name, strconv.Itoa(port)), "port": port, "https": s.https, "auth": s.auth,
+		})
 		c, err := winrmclient.New(winrmclient.Config{
 			Host:             name,
 			Port:             port,
@@ -99,6 +107,9 @@ func (s settings) endpoint(host string) string {
 func Runner(c *winrmclient.Client) remotefile.Runner { return runner{c} }
 
 type runner struct{ c *winrmclient.Client }
+
+// Close releases the client's kept shells (hostconfig.Closer).
+func (r runner) Close(ctx context.Context) error { return r.c.Close(ctx) }
 
 func (r runner) RunPowerShell(ctx context.Context, script string, stdin []byte) (remotefile.Output, error) {
 	res, err := r.c.RunPowerShell(ctx, script, stdin)

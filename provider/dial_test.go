@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
@@ -34,12 +35,12 @@ func TestEndpoint(t *testing.T) {
 func TestPoolOneStorePerEndpoint(t *testing.T) {
 	s := settings{host: "dp01", port: 5985, username: "u", password: "p", auth: "basic", allowUnencrypted: true, configPath: `%windir%\x`, backups: 1}
 	p := s.pool(hostconfig.Optimized(), true)
-	a, err := p.Store("dp01")
+	a, err := p.Store(context.Background(), "dp01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := p.Store("DP01:5985")
-	c, _ := p.Store("dp01:5986")
+	b, _ := p.Store(context.Background(), "DP01:5985")
+	c, _ := p.Store(context.Background(), "dp01:5986")
 	if a != b || a == c {
 		t.Errorf("stores %p %p %p: want the first two shared, the third apart", a, b, c)
 	}

@@ -32,14 +32,21 @@ const DefaultConfigPath = `%windir%\System32\inetsrv\config\applicationHost.conf
 
 // IISProvider is the provider implementation.
 type IISProvider struct {
-	version string
+	version  string
+	sessions *Sessions // nil: nobody releases the shells but their idle timers
 }
 
 var _ provider.Provider = (*IISProvider)(nil)
 
 // New returns a constructor for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &IISProvider{version: version} }
+	return NewWithSessions(version, nil)
+}
+
+// NewWithSessions is New with the connections of every configured provider
+// recorded in sessions, for the process to release when it stops.
+func NewWithSessions(version string, sessions *Sessions) func() provider.Provider {
+	return func() provider.Provider { return &IISProvider{version: version, sessions: sessions} }
 }
 
 // Model is the provider block.
@@ -161,8 +168,9 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Time limit of each remote command, as a Go duration such as `60s` or `2m`. Default `60s`. Environment: `IIS_TIMEOUT`.",
 			},
 			"config_path": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Path of applicationHost.config on the host; `%variables%` are expanded there. Default `" + strings.ReplaceAll(DefaultConfigPath, `\`, `\\`) + "`. Environment: `IIS_CONFIG_PATH`.",
+				Optional: true,
+				MarkdownDescription: "Path of applicationHost.config on the host; `%variables%` are expanded there, and messages name the file as the host expanded it " +
+					"(`C:\\Windows\\System32\\...`). Default `" + DefaultConfigPath + "`. Environment: `IIS_CONFIG_PATH`.",
 			},
 			"backups": schema.Int64Attribute{
 				Optional:            true,
@@ -214,7 +222,7 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 				"Give the issuing CA in ca_cert (and tls_server_name if the certificate names another host) instead.")
 	}
 	tflog.Debug(ctx, "iis provider configured", map[string]any{
-		"host": s.host, "port": s.port, "https": s.https, "auth": s.auth, "config_path": s.configPath,
+		"host": s.host, "default_port": s.port, "https": s.https, "auth": s.auth, "config_path": s.configPath,
 		"timeout": s.timeout.String(), "username_set": s.username != "", "password_set": s.password != "",
 	})
 	// IIS_OPTIMIZATIONS=off turns off the read cache, group commit, shell
@@ -227,7 +235,9 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if s.naive && len(s.prefetch) > 0 {
 		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: prefetch_hosts is ignored, as there is no cache to read into")
 	}
-	data := &resources.ProviderData{Pool: s.pool(opts, gzip), DefaultHost: s.host, PrefetchHosts: s.prefetch}
+	pool := s.pool(opts, gzip)
+	p.sessions.add(pool)
+	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host, PrefetchHosts: s.prefetch}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -315,7 +315,8 @@ func TestAccAuth_diagnostics(t *testing.T) {
 			}()},
 			attrs: func(a *acctest.AuthSim) { a.Credentials("basic") },
 			auth:  "basic",
-			want:  []string{"a WinRM quota is exhausted", `the account "tf-acc" has too many open shells (MaxShellsPerUser`},
+			want: []string{"a WinRM quota is exhausted", `The account "tf-acc" has all the shells it may open (MaxShellsPerUser, default 30) open on the host.`,
+				"Most likely they are this provider's own", "IdleTimeout, 2 hours by default", "Restart-Service WinRM", `MaxShellsPerUser="50"`},
 		},
 		{
 			name:  "access denied",
@@ -332,7 +333,19 @@ func TestAccAuth_diagnostics(t *testing.T) {
 				a.Provider["allow_unencrypted"] = "true"
 			},
 			auth: "basic",
-			want: []string{"Over plain HTTP a host refuses Basic unless it allows unencrypted messages (AllowUnencrypted=false is the Windows default)", `auth = "ntlm"`},
+			want: []string{`Check username "tf-acc" and the password`,
+				"If they are right: over plain HTTP a host also refuses Basic unless it allows unencrypted messages (AllowUnencrypted=false is the Windows default)", `auth = "ntlm"`},
+		},
+		{
+			name: "wrong basic password over HTTP",
+			sim:  acctest.AuthSimOptions{Auth: dpsim.Auth{Basic: true, AllowUnencrypted: true}},
+			attrs: func(a *acctest.AuthSim) {
+				a.Credentials("basic")
+				a.Provider["allow_unencrypted"] = "true"
+				a.Provider["password"] = acctest.HCLString("not-the-password")
+			},
+			auth: "basic",
+			want: []string{"the host answered 401 Unauthorized", `Check username "tf-acc" and the password`, "If they are right: over plain HTTP"},
 		},
 		{
 			name:  "client certificate not mapped",

@@ -27,14 +27,16 @@ func TestAccExtension_badInput(t *testing.T) {
 	}{
 		{"config", "", `does not start with a dot; write ".config"`},
 		{"", "", `it is empty`},
-		{"*.config", "", `does not start with a dot`},
+		{"*.config", "", `does not start with a dot; write ".config"`},
+		{" .config ", "", `starts or ends with white space; write ".config"`},
+		{"..config", "", `starts with two dots; write ".config"`},
 		{".", "", `characters that cannot be part of a file extension`},
 		{".con fig", "", `characters that cannot be part of a file extension`},
 		{`.x"y`, "", `characters that cannot be part of a file extension`},
 		{".config", "/Default Web Site/", `starts or ends with "/"`},
 		{".config", `Default Web Site\\app`, `does not allow in site or folder names`},
 		{".config", "Default Web Site/../x", `".." segment`},
-		{" .config", "", `does not start with a dot`},
+		{" .config", "", `starts or ends with white space; write ".config"`},
 		{".con\tfig", "", `characters that cannot be part of a file extension`},
 		{".a<b", "", `characters that cannot be part of a file extension`},
 		{".a&b", "", `characters that cannot be part of a file extension`},
@@ -69,6 +71,11 @@ func TestAccExtension_fileProblems(t *testing.T) {
 	asp := testfixtures.Read(t, testfixtures.ASPNET)
 	dup := bytes.Replace(asp, []byte(`<add fileExtension=".config" allowed="false" />`),
 		[]byte("<add fileExtension=\".config\" allowed=\"false\" />\r\n                    <add fileExtension=\".Config\" allowed=\"true\" />"), 1)
+	dupBIN := bytes.Replace(asp, []byte("</configuration>"), []byte("<location path=\"Default Web Site/SMS_DP_SMSPKG$\">\r\n"+
+		"        <system.webServer>\r\n            <security>\r\n                <requestFiltering>\r\n                    <hiddenSegments>\r\n"+
+		"                        <add segment=\"BIN\" />\r\n"+
+		"                    </hiddenSegments>\r\n                </requestFiltering>\r\n            </security>\r\n        </system.webServer>\r\n"+
+		"    </location>\r\n\r\n</configuration>"), 1)
 	cases := []struct {
 		name    string
 		content []byte
@@ -79,6 +86,15 @@ func TestAccExtension_fileProblems(t *testing.T) {
 		{"not XML", []byte("this is not XML at all\r\n"), acctest.Phrases("applicationHost.config on 127.0.0.1:", "not well-formed XML")},
 		{"empty file", []byte{}, acctest.Phrases("applicationHost.config on 127.0.0.1: the file is empty; restore it from", "inetpub\\history")},
 		{"UTF-16 file", []byte{0xFF, 0xFE, '<', 0, 'c', 0}, acctest.Phrases("the file is UTF-16; IIS writes applicationHost.config as UTF-8")},
+		// Someone else's duplicate in another scope: IIS rejects every
+		// new version of the file, so the error must say the fault was
+		// there before, where, and what to delete; never "apply again".
+		{"duplicate entry in another scope", dupBIN, acctest.Phrases(
+			`C:\Windows\System32\inetsrv\config\applicationHost.config on 127.0.0.1: the file already held an entry IIS rejects before this change`,
+			"applying again cannot succeed until the file is fixed",
+			fmt.Sprintf(`line %d: <add segment="BIN"> in <location path="Default Web Site/SMS_DP_SMSPKG$"> duplicates the entry on line %d (in the server scope`,
+				lineOf(t, dupBIN, `<add segment="BIN" />`), lineOf(t, dupBIN, `<add segment="bin" />`)),
+			"delete one by hand; nothing was written")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

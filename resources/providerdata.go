@@ -71,12 +71,12 @@ func configure(data any, diags *diag.Diagnostics) *ProviderData {
 
 // store returns the Store of a resource's host: its own host argument when
 // set, the provider's otherwise. The name returned is for messages.
-func (pd *ProviderData) store(host types.String) (*hostconfig.Store, string, error) {
+func (pd *ProviderData) store(ctx context.Context, host types.String) (*hostconfig.Store, string, error) {
 	h := host.ValueString()
 	if h == "" {
 		h = pd.DefaultHost
 	}
-	s, err := pd.Pool.Store(h)
+	s, err := pd.Pool.Store(ctx, h)
 	return s, h, err
 }
 
@@ -85,7 +85,7 @@ func (pd *ProviderData) store(host types.String) (*hostconfig.Store, string, err
 // "Cannot <action> <what>" with the error, which names the host, the file
 // and what to do. It returns the host's name and whether the edit took.
 func (pd *ProviderData) edit(ctx context.Context, host types.String, action string, what func(hostName string) string, fn hostconfig.Edit, diags *diag.Diagnostics) (string, bool) {
-	store, name, err := pd.store(host)
+	store, name, err := pd.store(ctx, host)
 	if err != nil {
 		diags.AddError("Cannot reach the distribution point", err.Error())
 		return name, false
@@ -101,7 +101,7 @@ func (pd *ProviderData) edit(ctx context.Context, host types.String, action stri
 // failures reported like edit's.
 func (pd *ProviderData) doc(ctx context.Context, host types.String, what func(hostName string) string, diags *diag.Diagnostics) (*apphost.Doc, *hostconfig.Store, string, bool) {
 	pd.StartPrefetch(ctx)
-	store, name, err := pd.store(host)
+	store, name, err := pd.store(ctx, host)
 	if err != nil {
 		diags.AddError("Cannot reach the distribution point", err.Error())
 		return nil, nil, name, false

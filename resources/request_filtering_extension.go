@@ -117,6 +117,15 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, ext), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 		return
 	}
+	imported, diags := importing(ctx, req.Private, resp.Private)
+	resp.Diagnostics.Append(diags...)
+	if rule == nil && imported {
+		resp.Diagnostics.AddError("Cannot import "+where(host, loc, ext)+": no entry for it is in effect there",
+			fmt.Sprintf("%s on %s has no <add fileExtension=%q> in effect at that scope (IIS's allowUnlisted decides for it), so there is nothing to import. "+
+				"To manage it, remove the import (block or command) and keep the resource in the configuration: apply adds the entry, and destroy removes it.",
+				store.Path(), host, ext))
+		return
+	}
 	if rule == nil {
 		tflog.Warn(ctx, "request filtering extension is gone from the host; it will be planned for creation", map[string]any{"host": host, "location": loc, "extension": ext})
 		resp.State.RemoveResource(ctx)
@@ -186,4 +195,5 @@ func (r *RequestFilteringExtension) ImportState(ctx context.Context, req resourc
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID(host, loc, ext))...)
+	resp.Diagnostics.Append(markImporting(ctx, resp.Private)...)
 }

@@ -115,6 +115,17 @@ func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.R
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, segmentWhat(seg)), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 		return
 	}
+	imported, diags := importing(ctx, req.Private, resp.Private)
+	resp.Diagnostics.Append(diags...)
+	if hit != nil && imported {
+		resp.Diagnostics.AddError("Cannot import "+where(host, loc, segmentWhat(seg))+": it is hidden there",
+			fmt.Sprintf("%s on %s: line %d hides %q at that scope (<add segment=%q /> in %s), so IIS refuses URLs containing it with HTTP 404.8. "+
+				"An iis_request_filtering_hidden_segment resource stands for a segment that is allowed (not hidden), so a hidden segment has nothing to import. "+
+				"To allow %q, remove the import (block or command) and keep the resource in the configuration: apply takes the entry out, and destroy puts it back. "+
+				"To keep it hidden, leave it out of the configuration: hidden segments need no resource.",
+				store.Path(), host, hit.Line, seg, hit.Segment, describeScopeOf(hit.Scope), seg))
+		return
+	}
 	if hit != nil {
 		tflog.Warn(ctx, "hidden segment is hidden again on the host; it will be planned for creation", map[string]any{"host": host, "location": loc, "segment": seg, "line": hit.Line, "scope": hit.Scope})
 		resp.State.RemoveResource(ctx)
@@ -175,6 +186,7 @@ func (r *RequestFilteringHiddenSegment) ImportState(ctx context.Context, req res
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID(host, loc, seg))...)
+	resp.Diagnostics.Append(markImporting(ctx, resp.Private)...)
 }
 
 type segmentValidator struct{}

@@ -87,6 +87,38 @@ func loadRecord(ctx context.Context, p privateGetter, v any) diag.Diagnostics {
 	return diags
 }
 
+// importingKey marks a resource that ImportState has just made, until its
+// first Read: a rule that is absent then is not drift but an import of
+// something that is not there, which deserves its own diagnostic rather
+// than Terraform's generic "Cannot import non-existent remote object".
+const importingKey = "importing"
+
+// markImporting is called by ImportState.
+func markImporting(ctx context.Context, p privateSetter) diag.Diagnostics {
+	return p.SetKey(ctx, importingKey, []byte("true"))
+}
+
+// importing reports whether this Read is the one that completes an import,
+// and clears the mark (an empty value deletes the key) so that later
+// refreshes treat an absent rule as drift again.
+func importing(ctx context.Context, req privateGetter, resp privateSetter) (bool, diag.Diagnostics) {
+	b, diags := req.GetKey(ctx, importingKey)
+	if diags.HasError() || len(b) == 0 {
+		return false, diags
+	}
+	diags.Append(resp.SetKey(ctx, importingKey, nil)...)
+	return true, diags
+}
+
+// describeScopeOf names the scope of an entry the way a user finds it in
+// the file.
+func describeScopeOf(scope string) string {
+	if scope == "" {
+		return "the server scope"
+	}
+	return fmt.Sprintf("<location path=%q>", scope)
+}
+
 // The helpers below let the data sources (another package) share the
 // resources' argument checks and host handling.
 
@@ -101,6 +133,6 @@ func ConfigureData(data any, diags *diag.Diagnostics) *ProviderData { return con
 
 // StoreFor returns the Store of host, or of the provider's host when host
 // is null or empty, and the host's name for messages.
-func (pd *ProviderData) StoreFor(host types.String) (*hostconfig.Store, string, error) {
-	return pd.store(host)
+func (pd *ProviderData) StoreFor(ctx context.Context, host types.String) (*hostconfig.Store, string, error) {
+	return pd.store(ctx, host)
 }

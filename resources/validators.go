@@ -35,19 +35,41 @@ func (v extensionValidator) ValidateString(_ context.Context, req validator.Stri
 	switch {
 	case s == "":
 		problem = "it is empty"
+	case strings.TrimSpace(s) != s:
+		problem = "it starts or ends with white space"
 	case !strings.HasPrefix(s, "."):
-		problem = fmt.Sprintf("it does not start with a dot; write %q", "."+strings.TrimLeft(s, "*"))
+		problem = "it does not start with a dot"
 	case len(s) > maxExtensionLen:
 		problem = fmt.Sprintf("it is %d characters long; IIS file extensions here are at most %d", len(s), maxExtensionLen)
+	case strings.HasPrefix(s, ".."):
+		problem = "it starts with two dots"
 	case strings.ContainsAny(s, "*?"):
 		problem = "wildcards are not extensions: request filtering matches one extension per entry"
 	case !extensionPattern.MatchString(s):
 		problem = "it holds characters that cannot be part of a file extension (spaces, quotes, < > & / \\ : | or non-ASCII), or it ends with a dot"
 	}
 	if problem != "" {
+		if fix := suggestExtension(s); fix != "" {
+			problem += fmt.Sprintf("; write %q", fix)
+		}
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid file extension",
 			fmt.Sprintf("extension = %q: %s. An extension %s.", s, problem, v.Description(context.Background())))
 	}
+}
+
+// suggestExtension returns the extension a user most likely meant by s, or
+// "" when there is no single valid one: the value without surrounding
+// white space, a leading wildcard ("*.config", the form of a file pattern)
+// or extra dots, with one leading dot. A suggestion is offered only when it
+// is itself a valid extension, so that following it always works.
+func suggestExtension(s string) string {
+	t := strings.TrimSpace(s)
+	t = strings.TrimLeft(t, "*")
+	t = "." + strings.TrimLeft(t, ".")
+	if t == s || len(t) > maxExtensionLen || !extensionPattern.MatchString(t) {
+		return ""
+	}
+	return t
 }
 
 type locationValidator struct{}

@@ -20,7 +20,10 @@ step "Building the provider and the DP simulator"
 go build -o "$demo/bin/terraform-provider-iis" .
 go build -o "$demo/dpsim" ./tools/dpsim
 
-step "Starting a simulated distribution point (WinRM on loopback)"
+step "Starting a simulated distribution point (WinRM on loopback, authentication as Windows ships it)"
+# Windows' defaults (winrm/config/service): Negotiate and Kerberos on, Basic
+# off, AllowUnencrypted=false. The provider's default, NTLM, then seals
+# every message over HTTP.
 "$demo/dpsim" -listen 127.0.0.1:0 -config-file "$demo/dp01/applicationHost.config" \
   -username 'CORP\svc-terraform' -password 'demo-Passw0rd' >"$demo/dpsim.url" 2>"$demo/dpsim.log" &
 sim=$!
@@ -29,6 +32,7 @@ for _ in $(seq 50); do [ -s "$demo/dpsim.url" ] && break; sleep 0.1; done
 url=$(head -1 "$demo/dpsim.url")
 port=${url##*:}; port=${port%%/*}
 echo "simulated DP at $url"
+sed -n 's/^dpsim: serving .*(auth \(.*\))$/authentication: \1/p' "$demo/dpsim.log"
 
 cat > "$demo/terraformrc" <<RC
 provider_installation {
@@ -41,7 +45,7 @@ RC
 cp examples/quickstart/*.tf "$demo/work/"
 export TF_CLI_CONFIG_FILE="$demo/terraformrc" TF_IN_AUTOMATION=1
 export IIS_USERNAME='CORP\svc-terraform' IIS_PASSWORD='demo-Passw0rd'
-vars=(-var dp_host=127.0.0.1 -var "winrm_port=$port" -var auth=basic -var allow_unencrypted=true)
+vars=(-var dp_host=127.0.0.1 -var "winrm_port=$port") # auth = "ntlm", allow_unencrypted = false: the defaults
 cd "$demo/work"
 
 step "The DP denies .config, as IIS with ASP.NET does (HTTP 404.7 for ConfigMgr clients)"

@@ -1,20 +1,17 @@
 #!/usr/bin/env bash
 # Installs Debian packages the tests need, idempotently: a package whose
-# command is already on PATH is skipped, and `apt-get update` runs only when
-# something must be installed.
+# command is already on PATH, or which dpkg lists as installed, is skipped,
+# and `apt-get update` runs only when something must be installed.
 #
-#   tools/install-debs.sh jq [more...]   (package names whose command has the same name)
-#   tools/install-debs.sh python3-gssapi:gssapi   (a Python package: installed when
-#                                                 Debian's python3 cannot import the module)
+#   tools/install-debs.sh jq python3-winrm [more...]
 set -euo pipefail
+installed() {
+  command -v "$1" >/dev/null 2>&1 ||
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
 missing=()
-for arg in "$@"; do
-  pkg=${arg%%:*}
-  if [ "$pkg" != "$arg" ]; then
-    /usr/bin/python3 -c "import ${arg#*:}" >/dev/null 2>&1 || missing+=("$pkg")
-    continue
-  fi
-  command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+for pkg in "$@"; do
+  installed "$pkg" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "tools: installing Debian packages: ${missing[*]}"

@@ -7,7 +7,7 @@
 #
 #   tools/install.sh            # everything `make test` needs
 #   tools/install.sh terraform  # only some: terraform tofu tfplugindocs
-#                               # golangci-lint goreleaser pscheck
+#                               # golangci-lint goreleaser pscheck actionlint
 set -euo pipefail
 
 TERRAFORM_VERSION=1.8.5   # newer Terraform module zips lack nested modules and do not build
@@ -15,32 +15,35 @@ TOFU_VERSION=1.10.10      # the newest OpenTofu 1.10 patch the Go module proxy s
 TFPLUGINDOCS_VERSION=0.25.0
 GOLANGCI_LINT_VERSION=2.15.0
 GORELEASER_VERSION=2.15.1
+ACTIONLINT_VERSION=1.7.12 # checks .github/workflows (make test)
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.tools/bin"
 cache="${IIS_TOOLS_CACHE:-$HOME/.cache/terraform-provider-iis}"
 mkdir -p "$bin" "$cache"
+# Go names executables NAME.exe on Windows (make testacc-windows runs there).
+exe=$(go env GOEXE)
 
 # have NAME MODULE VERSION: true when $bin/NAME was built from MODULE at VERSION
 # (read from the build info Go embeds; the tools print "dev" themselves).
 have() {
-  [ -x "$bin/$1" ] && go version -m "$bin/$1" 2>/dev/null | grep -qE "^\s+mod\s+$2\s+v$3\s"
+  [ -x "$bin/$1$exe" ] && go version -m "$bin/$1$exe" 2>/dev/null | grep -qE "^\s+mod\s+$2\s+v$3\s"
 }
 
 # keep NAME VERSION: store $bin/NAME in the cache as NAME-VERSION (atomically).
 keep() {
-  cp "$bin/$1" "$cache/$1-$2.tmp.$$" && mv "$cache/$1-$2.tmp.$$" "$cache/$1-$2"
+  cp "$bin/$1$exe" "$cache/$1-$2$exe.tmp.$$" && mv "$cache/$1-$2$exe.tmp.$$" "$cache/$1-$2$exe"
 }
 
 # install NAME MODULE VERSION PACKAGE MINUTES
 install() {
   local name=$1 module=$2 version=$3 pkg=$4 minutes=$5
   if have "$name" "$module" "$version"; then
-    [ -x "$cache/$name-$version" ] || keep "$name" "$version"
+    [ -x "$cache/$name-$version$exe" ] || keep "$name" "$version"
     return
   fi
-  if [ -x "$cache/$name-$version" ]; then
-    cp "$cache/$name-$version" "$bin/$name"
+  if [ -x "$cache/$name-$version$exe" ]; then
+    cp "$cache/$name-$version$exe" "$bin/$name$exe"
     have "$name" "$module" "$version" && { echo "tools: $name $version from $cache"; return; }
   fi
   echo "tools: building $name $version from the Go module proxy (about $minutes minutes the first time on 2 cores)..."
@@ -127,7 +130,7 @@ keep_pscheck() {
 }
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(terraform tofu tfplugindocs golangci-lint pscheck)
+[ ${#want[@]} -eq 0 ] && want=(terraform tofu tfplugindocs golangci-lint pscheck actionlint)
 for t in "${want[@]}"; do
   case $t in
     terraform)
@@ -142,6 +145,8 @@ for t in "${want[@]}"; do
       install goreleaser github.com/goreleaser/goreleaser/v2 "$GORELEASER_VERSION" github.com/goreleaser/goreleaser/v2 12 ;;
     pscheck)
       install_pscheck ;;
+    actionlint)
+      install actionlint github.com/rhysd/actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint 1 ;;
     *) echo "tools: unknown tool $t" >&2; exit 2 ;;
   esac
 done

@@ -8,6 +8,8 @@
 # Exit 2: drift; the DPs and rules that drifted are listed, one per line:
 #   DRIFT <dp> <location or (server)> <extension> allowed: <was> -> <is now|deleted>
 # Any other exit code: the check itself failed. Needs terraform and jq.
+# TERRAFORM names the CLI to run (TERRAFORM=tofu for OpenTofu); the
+# messages name the one that ran.
 set -uo pipefail
 tf=${TERRAFORM:-terraform}
 plan=$(mktemp)
@@ -18,7 +20,7 @@ code=$?
 case $code in
   0) echo "No drift: every managed rule is as Terraform left it."; exit 0 ;;
   2) ;;
-  *) echo "The drift check failed (terraform exit code $code)." >&2; exit "$code" ;;
+  *) echo "The drift check failed ($tf exit code $code)." >&2; exit "$code" ;;
 esac
 
 echo
@@ -36,5 +38,5 @@ echo "Request filtering drifted on these distribution points:"
       .address ]
   | @tsv'
 echo
-echo "Run terraform apply to put them back, or update the configuration if the change was intended."
+echo "Run $tf apply to put them back, or update the configuration if the change was intended."
 exit 2

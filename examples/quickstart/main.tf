@@ -31,7 +31,7 @@ variable "auth" {
 variable "allow_unencrypted" {
   type        = bool
   default     = false
-  description = "Only for a lab DP (or the simulator) that accepts Basic over HTTP."
+  description = "Only for a lab DP (or `dpsim -auth basic -allow-unencrypted`) that accepts Basic over HTTP."
 }
 
 provider "iis" {

@@ -87,3 +87,32 @@ func (d *Doc) collectionsOf(c Collection, scope string) []*etree.Element {
 	}
 	return out
 }
+
+// CheckCollections reports the first request filtering entry that makes IIS
+// reject the file, in any scope, in the words the provider uses when it
+// reads a scope (see mergeCollection): the line, the entry it duplicates
+// and what to delete. Validate models appcmd and speaks as IIS does; this
+// one is for messages to users. The provider runs it before a write, to
+// tell a fault the file already had (which no apply can get past) from one
+// an edit would make.
+func (d *Doc) CheckCollections() error {
+	paths := []string{""}
+	seen := map[string]bool{"": true}
+	for _, l := range d.Root().SelectElements("location") {
+		p := strings.Trim(l.SelectAttrValue("path", ""), "/")
+		if !seen[strings.ToLower(p)] {
+			seen[strings.ToLower(p)] = true
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths) // parents before children: the first fault is the outermost
+	for _, p := range paths {
+		lv := d.levels(p)
+		for _, c := range []Collection{FileExtensions(), HiddenSegments()} {
+			if _, err := d.mergeCollection(lv, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -2,6 +2,8 @@ package hostconfig
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -9,8 +11,9 @@ import (
 )
 
 // Dialer makes the Runner for a host. It is called once per host per provider
-// process; its error should tell the user which setting to fix.
-type Dialer func(host string) (remotefile.Runner, error)
+// process, with the context of the first caller (for its log); its error
+// should tell the user which setting to fix.
+type Dialer func(ctx context.Context, host string) (remotefile.Runner, error)
 
 // Pool hands out one Store per host, so that every resource on a host shares
 // its lock and connection.
@@ -23,8 +26,9 @@ type Pool struct {
 
 	canonical func(host string) string
 
-	mu     sync.Mutex
-	stores map[string]*Store
+	mu      sync.Mutex
+	stores  map[string]*Store
+	runners []remotefile.Runner // every runner dialled, for Close
 }
 
 // NewPool returns a Pool that edits path on each host; gzip compresses the
@@ -42,7 +46,7 @@ func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool,
 func (p *Pool) Path() string { return p.path }
 
 // Store returns the Store for host, dialling it on first use.
-func (p *Pool) Store(host string) (*Store, error) {
+func (p *Pool) Store(ctx context.Context, host string) (*Store, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// One endpoint, however spelled, must have one Store (one read per run,
@@ -51,13 +55,38 @@ func (p *Pool) Store(host string) (*Store, error) {
 	if s, ok := p.stores[key]; ok {
 		return s, nil
 	}
-	r, err := p.dial(host)
+	r, err := p.dial(ctx, host)
 	if err != nil {
 		return nil, err
 	}
 	s := New(&remotefile.Client{Runner: r, Host: host, KeepBackups: p.keepBackups, Gzip: p.gzip}, host, p.path, p.opts)
 	p.stores[key] = s
+	p.runners = append(p.runners, r)
 	return s, nil
+}
+
+// Closer is a Runner that holds remote state worth releasing when the
+// provider stops (WinRM shells kept for reuse).
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
+// Close releases what every host's runner holds, all hosts at once, and
+// returns when all are done or ctx ends. The Pool stays usable.
+func (p *Pool) Close(ctx context.Context) error {
+	p.mu.Lock()
+	runners := slices.Clone(p.runners)
+	p.mu.Unlock()
+	errs := make([]error, len(runners))
+	var wg sync.WaitGroup
+	for i, r := range runners {
+		if c, ok := r.(Closer); ok {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = c.Close(ctx) }()
+		}
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // PrefetchLimit bounds how many hosts Prefetch reads at once: enough that a
@@ -88,7 +117,7 @@ func (p *Pool) Prefetch(ctx context.Context, hosts []string) map[string]error {
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			s, err := p.Store(h)
+			s, err := p.Store(ctx, h)
 			if err == nil {
 				err = s.prefetch(ctx)
 			}

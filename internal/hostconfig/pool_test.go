@@ -33,10 +33,10 @@ func TestPoolStorePerHost(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dials := 0
-			p := NewPool(func(string) (remotefile.Runner, error) { dials++; return nil, nil }, winPath, 2, Optimized(), true, tc.canonical)
-			a, _ := p.Store(tc.same[0])
-			b, _ := p.Store(tc.same[1])
-			c, _ := p.Store(tc.distinct[1])
+			p := NewPool(func(context.Context, string) (remotefile.Runner, error) { dials++; return nil, nil }, winPath, 2, Optimized(), true, tc.canonical)
+			a, _ := p.Store(context.Background(), tc.same[0])
+			b, _ := p.Store(context.Background(), tc.same[1])
+			c, _ := p.Store(context.Background(), tc.distinct[1])
 			if a != b || a == c || dials != 2 {
 				t.Fatalf("stores %p %p %p after %d dials: want %q and %q shared, %q apart", a, b, c, dials, tc.same[0], tc.same[1], tc.distinct[1])
 			}
@@ -66,7 +66,7 @@ func TestPoolPrefetch(t *testing.T) {
 				peak    atomic.Int32
 			)
 			release := make(chan struct{})
-			dial := func(h string) (remotefile.Runner, error) {
+			dial := func(_ context.Context, h string) (remotefile.Runner, error) {
 				_, r, _ := setupWith(t, testfixtures.ASPNET, tc.opts)
 				r.before = func(string, int) error {
 					peak.Store(max(peak.Load(), live.Add(1)))
@@ -102,7 +102,7 @@ func TestPoolPrefetch(t *testing.T) {
 				t.Fatalf("failures %v; want dead's alone", failed)
 			}
 			for _, h := range hosts {
-				s, _ := p.Store(h)
+				s, _ := p.Store(context.Background(), h)
 				if st := s.Stats(); st.Reads != 1 || st.ReadRetries != 0 {
 					t.Errorf("%s: %d reads, %d retries by Prefetch; want 1 read, no retry", h, st.Reads, st.ReadRetries)
 				}
@@ -119,5 +119,54 @@ func TestPoolPrefetch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// closingRunner is a Runner that holds shells to release.
+type closingRunner struct {
+	remotefile.Runner
+	closed *atomic.Int32
+	block  bool // Close waits for its context, as a host that does not answer
+}
+
+func (r closingRunner) Close(ctx context.Context) error {
+	if r.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	r.closed.Add(1)
+	return nil
+}
+
+// TestPoolClose: Close releases the runner of every host dialled, all at
+// once, skips runners with nothing to release, and returns when its
+// context ends even if a host does not answer.
+func TestPoolClose(t *testing.T) {
+	var closed atomic.Int32
+	p := NewPool(func(_ context.Context, h string) (remotefile.Runner, error) {
+		switch h {
+		case "plain":
+			return nil, nil // holds nothing
+		case "stuck":
+			return closingRunner{closed: &closed, block: true}, nil
+		}
+		return closingRunner{closed: &closed}, nil
+	}, winPath, 2, Optimized(), true, nil)
+	for _, h := range []string{"dp01", "dp02", "DP01", "plain"} {
+		if _, err := p.Store(context.Background(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(context.Background()); err != nil || closed.Load() != 2 {
+		t.Fatalf("Close: %v, %d runners closed; want the 2 hosts' runners", err, closed.Load())
+	}
+	if _, err := p.Store(context.Background(), "stuck"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := p.Close(ctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("Close with a host that does not answer: %v after %v", err, time.Since(start))
 	}
 }

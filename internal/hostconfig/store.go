@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +66,9 @@ type Store struct {
 
 	statsMu sync.Mutex
 	stats   Stats
+
+	resolvedMu sync.Mutex
+	resolved   string // the path as the host expanded it, once read
 }
 
 type snapshot struct {
@@ -96,8 +100,17 @@ func New(files *remotefile.Client, host, path string, opts Options) *Store {
 	return &Store{files: files, host: host, path: path, opts: opts}
 }
 
-// Path is the file's path as configured.
-func (s *Store) Path() string { return s.path }
+// Path names the file for messages: as the host expanded it
+// ("C:\Windows\System32\...") once it has been read, so that every message
+// names it the way the host used it; as configured before that.
+func (s *Store) Path() string {
+	s.resolvedMu.Lock()
+	defer s.resolvedMu.Unlock()
+	if s.resolved != "" {
+		return s.resolved
+	}
+	return s.path
+}
 
 // Stats returns the counters so far.
 func (s *Store) Stats() Stats {
@@ -153,6 +166,9 @@ func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
+	s.resolvedMu.Lock()
+	s.resolved = f.Path
+	s.resolvedMu.Unlock()
 	doc, err := apphost.Parse(f.Content)
 	if err != nil {
 		return snapshot{}, &FileError{Host: s.host, Path: f.Path, Err: err}
@@ -293,10 +309,20 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			answer(batch, doc, errs)
 			return
 		}
+		if ferr := faultBefore(snap.doc, doc); ferr != nil {
+			answerAll(batch, &FileError{Host: s.host, Path: snap.file.Path, Err: ferr})
+			return
+		}
 		s.count(func(st *Stats) { st.Writes++ })
-		_, err = s.files.WriteValidated(ctx, s.path, snap.file.SHA256, doc.Bytes(), touchedPaths(snap.doc, doc))
+		res, err := s.files.WriteValidated(ctx, s.path, snap.file.SHA256, doc.Bytes(), touchedPaths(snap.doc, doc))
 		var conflict *remotefile.ConflictError
 		switch {
+		case err == nil && res.ReplacedSince:
+			// Written, then replaced by another writer: this run's next
+			// look at the host reads what is there now.
+			s.remember(snapshot{})
+			answer(batch, doc, errs)
+			return
 		case err == nil:
 			s.remember(snapshot{file: &remotefile.File{Path: snap.file.Path, SHA256: remotefile.Hash(doc.Bytes()), Content: doc.Bytes()}, doc: doc})
 			answer(batch, doc, errs)
@@ -323,7 +349,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 		case answered(err):
 			// The host said what happened (and whether the change was
 			// applied): that stands, whatever is on disk now.
-			answerAll(batch, s.repairAfter(ctx, err))
+			answerAll(batch, s.explain(ctx, snap, err))
 			return
 		default:
 			settled, serr := s.settle(ctx, snap.file, doc, err)
@@ -378,6 +404,35 @@ func answerAll(batch []*pending, err error) {
 	}
 }
 
+// FaultBeforeError is a fault IIS rejects that the file held before the
+// edit, and still holds after it: IIS would refuse every write, so none is
+// tried, and applying again cannot help until someone fixes the file.
+type FaultBeforeError struct {
+	Err error // the fault, with its line (an *apphost.ScopeError)
+}
+
+func (e *FaultBeforeError) Error() string {
+	return fmt.Sprintf("the file already held an entry IIS rejects before this change, so IIS would refuse any new version of it and "+
+		"applying again cannot succeed until the file is fixed: %v", e.Err)
+}
+
+func (e *FaultBeforeError) Unwrap() error { return e.Err }
+
+// faultBefore checks an edited file the way IIS will (see
+// apphost.CheckCollections); when it fails and the file failed the same
+// way before the edit, it returns that earlier fault, named by its line in
+// the file as it is on the host. An edit that fixes the fault, or a fault
+// only the edit made, is left to the host's own check after the write.
+func faultBefore(before, after *apphost.Doc) error {
+	if after.CheckCollections() == nil {
+		return nil
+	}
+	if err := before.CheckCollections(); err != nil {
+		return &FaultBeforeError{Err: err}
+	}
+	return nil
+}
+
 // repairAfter follows a write that left the live file missing (the script
 // could not move the backup back, CodeLiveMissing) with one settled read,
 // whose script repairs what it can tell apart; the error then says whether
@@ -392,6 +447,28 @@ func (s *Store) repairAfter(ctx context.Context, err error) error {
 	return fmt.Errorf("%w; a later read put the previous file back in place: run terraform apply again", err)
 }
 
+// explain completes an error the write script answered with what the
+// provider knows beyond the host: a missing live file is repaired where
+// that is unambiguous; a rejection says whether applying again can help,
+// and a fault IIS found in the file as it was before the edit is named by
+// its line when the provider's own check finds it too.
+func (s *Store) explain(ctx context.Context, before snapshot, err error) error {
+	err = s.named(err)
+	switch {
+	case remotefile.IsCode(err, remotefile.CodeLiveMissing):
+		return s.repairAfter(ctx, err)
+	case remotefile.IsCode(err, remotefile.CodeRejectedBefore):
+		if ferr := before.doc.CheckCollections(); ferr != nil {
+			return fmt.Errorf("%w, and applying again cannot succeed until the file is fixed: %v", err, ferr)
+		}
+		return fmt.Errorf("%w, and applying again cannot succeed until the file is fixed: run %s on %s to see what IIS refuses, and fix it by hand",
+			err, appcmdCheck(before.file.Path), s.host)
+	case remotefile.IsCode(err, remotefile.CodeRejected):
+		return fmt.Errorf("%w, and applying it again would be refused the same way", err)
+	}
+	return err
+}
+
 // answered reports an error the write script itself answered.
 func answered(err error) bool {
 	var e *remotefile.Error
@@ -404,6 +481,7 @@ func answered(err error) bool {
 // host reported stays a failure even when the new bytes are on disk. A write
 // is never blindly repeated.
 func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
+	werr = s.named(werr)
 	// The write may still be running on the host (its answer lost, not
 	// its work): wait for the host's write lock before looking.
 	now, err := s.current(ctx, true, true)
@@ -417,6 +495,31 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 	default:
 		return nil, fmt.Errorf("%w; the change was not applied and another writer has changed the file since: run terraform apply again", werr)
 	}
+}
+
+// named gives a remote error the file's name as the host expanded it, once
+// known: a transport failure carries only the configured path, and the
+// rest of the message may name the file as the host did.
+func (s *Store) named(err error) error {
+	var re *remotefile.Error
+	if errors.As(err, &re) && re.Path == s.path {
+		re.Path = s.Path()
+	}
+	return err
+}
+
+// appcmdCheck is the command the write script runs to ask IIS whether it
+// accepts the file (remotefile.WriteScript, step 7), with appcmd.exe named
+// the way the host named the file: it lives in inetsrv, above the config
+// folder, so C:\Windows\...\inetsrv\config\applicationHost.config gives
+// C:\Windows\...\inetsrv\appcmd.exe. A file elsewhere leaves the bare name.
+func appcmdCheck(file string) string {
+	const suffix = `\config\applicationhost.config`
+	exe := "appcmd.exe"
+	if lower := strings.ToLower(file); strings.HasSuffix(lower, `\inetsrv`+suffix) {
+		exe = file[:len(file)-len(suffix)] + `\appcmd.exe`
+	}
+	return exe + " list config -section:system.webServer/security/requestFiltering"
 }
 
 // backoff is the pause before attempt+1: 10ms doubling to at most 640ms,

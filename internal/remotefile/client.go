@@ -181,9 +181,13 @@ func (c *Client) WriteValidated(ctx context.Context, path, expectedSHA string, c
 	if _, err := c.run(ctx, "write", path, WriteScript, params, payload, &res); err != nil {
 		return nil, err
 	}
-	if res.SHA256 != params.ContentSHA256 {
-		return nil, &Error{Op: "write", Host: c.Host, Path: path, Code: CodeError, Message: fmt.Sprintf("after the replace the file has sha256 %s, not the %s written; inspect it and the backup %s", res.SHA256, params.ContentSHA256, res.Backup)}
-	}
+	// The script answers the live file's hash as its last step, after IIS
+	// accepted the new file. Another hash there means another writer
+	// replaced the file after ours was in place (IIS Manager, appcmd, a
+	// second pipeline): this write took effect, and that edit is theirs, so
+	// it is no failure. The caller's copy is then stale, which the next
+	// write's conflict check (or the next run's read) finds out.
+	res.ReplacedSince = res.SHA256 != params.ContentSHA256
 	return &res, nil
 }
 
@@ -200,6 +204,9 @@ func (c *Client) run(ctx context.Context, op, path, script string, params any, p
 	var env ErrorEnvelope
 	if derr == nil && json.Unmarshal(head, &env) == nil && env.Error != nil {
 		e := &Error{Op: op, Host: c.Host, Path: path, Code: env.Error.Code, Message: env.Error.Message, Applied: env.Error.Applied, Win32: env.Error.Win32}
+		if env.Error.Path != "" { // name the file as the host used it
+			e.Path = env.Error.Path
+		}
 		if e.Code == CodeConflict {
 			ce := &ConflictError{Op: e, CurrentSHA256: env.Error.CurrentSHA256}
 			if len(data) > 0 { // the current file, to re-apply on without another read

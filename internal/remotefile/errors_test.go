@@ -59,3 +59,23 @@ func TestErrorsSayWhatHappenedAndWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// A write whose file was replaced by someone else after it was in place and
+// accepted by IIS took effect: it is no failure (before, the provider said
+// "the change was not applied", which was false), and the result says the
+// file has moved on.
+func TestWriteReplacedAfterwardsIsNoFailure(t *testing.T) {
+	content := []byte("<configuration />")
+	c := &Client{Runner: answer{stdout: `{"sha256":"` + strings.Repeat("ab", 32) + `","backup":"C:\\b"}` + "\n"}, Host: "dp01"}
+	res, err := c.Write(context.Background(), `C:\x\applicationHost.config`, strings.Repeat("cd", 32), content)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if !res.ReplacedSince {
+		t.Error("ReplacedSince is false although the file on disk is not the one written")
+	}
+	c.Runner = answer{stdout: `{"sha256":"` + hash(content) + `","backup":"C:\\b"}` + "\n"}
+	if res, err = c.Write(context.Background(), `C:\x\applicationHost.config`, strings.Repeat("cd", 32), content); err != nil || res.ReplacedSince {
+		t.Errorf("Write of a file still in place: %+v, %v", res, err)
+	}
+}

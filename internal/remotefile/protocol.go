@@ -50,6 +50,10 @@ type WriteParams struct {
 type WriteResult struct {
 	SHA256 string `json:"sha256"` // of the file now on disk
 	Backup string `json:"backup"` // path of the copy of the replaced file
+	// ReplacedSince is the client's: the file on disk at the end was not
+	// the one written, because another writer replaced it after this write
+	// was in place and accepted by IIS.
+	ReplacedSince bool `json:"-"`
 }
 
 // ScriptError is the {"error": {...}} answer of a script.
@@ -63,6 +67,10 @@ type ScriptError struct {
 	// Win32 is the Win32 error code of the failed call (from the .NET
 	// exception's HResult), 0 when there was none.
 	Win32 int `json:"win32,omitempty"`
+	// Path is the file as the host expanded the requested path
+	// ("C:\Windows\System32\..." for "%windir%\System32\..."), so that a
+	// message names the file one way: as the host used it.
+	Path string `json:"path,omitempty"`
 }
 
 // Error codes the scripts answer.
@@ -75,7 +83,10 @@ const (
 	CodeIO            = "io"
 	CodeBusy          = "busy"
 	CodeRejected      = "rejected" // the host's validation refused the new file; the old one is back
-	CodeError         = "error"
+	// CodeRejectedBefore: as CodeRejected, and the host's validation
+	// refuses the old file too: the fault predates the edit.
+	CodeRejectedBefore = "rejected_before"
+	CodeError          = "error"
 	// CodeConstrainedLanguage: PowerShell runs in Constrained Language Mode
 	// (AppLocker or WDAC), which the scripts cannot run in; nothing was done.
 	CodeConstrainedLanguage = "constrained_language"

@@ -84,7 +84,7 @@ function Out-Result($o, [byte[]]$data) {
 }
 function Get-Sha256([byte[]]$b) { $h = New-Object Security.Cryptography.SHA256CryptoServiceProvider; try { [BitConverter]::ToString($h.ComputeHash($b)).Replace('-', '').ToLowerInvariant() } finally { $h.Dispose() } }
 function Compress([byte[]]$b) { $m = New-Object IO.MemoryStream; $z = New-Object IO.Compression.GZipStream($m, [IO.Compression.CompressionMode]::Compress); $z.Write($b, 0, $b.Length); $z.Close(); return ,$m.ToArray() }
-function Fail($code, $msg, $cur, $data, $applied, $win32) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur; applied = [bool]$applied; win32 = [int]$win32 } } $data; exit 1 }
+function Fail($code, $msg, $cur, $data, $applied, $win32) { Out-Result @{ error = @{ code = $code; message = $msg; current_sha256 = $cur; applied = [bool]$applied; win32 = [int]$win32; path = $path } } $data; exit 1 }
 function Out-Data([byte[]]$b) { if ($req.gzip) { return ,(Compress $b) }; return ,$b }
 function Get-Inner($e) { while ($e.InnerException) { $e = $e.InnerException }; return $e }
 function Get-Win32($e) { if ((($e.HResult -shr 16) -band 0x1FFF) -eq 7) { return $e.HResult -band 0xFFFF }; return 0 }
@@ -181,7 +181,9 @@ try {
 //     native command's stderr under 2>&1 into a terminating error when it is
 //     'Stop' (PowerShell issue #3996, changed only in PowerShell 7 by PR
 //     #13361); it is judged by $LASTEXITCODE. If it fails, the backup is put
-//     back (Undo-Swap) and the answer is "rejected";
+//     back (Undo-Swap) and the answer is "rejected", or "rejected_before"
+//     when IIS refuses the file put back as well (Undo-Reject: the fault
+//     predates the edit, so applying again cannot help);
 //  8. anything else that fails after the swap rolls back too and answers
 //     "rolled_back"; if the rollback itself fails, the new file stays (never
 //     no file) and the answer is "rollback_failed", applied;
@@ -239,6 +241,12 @@ function Test-Iis {
   }
   return $null
 }
+function Undo-Reject($why) {
+  $undoErr = Undo-Swap
+  if ($undoErr) { Fail 'rollback_failed' ($why + '; ' + $undoErr) $null $null $true }
+  if (Test-Iis) { Fail 'rejected_before' ($why + '; the previous file was put back, and IIS rejects it too: the fault was in the file before this change') $null $null $false }
+  Fail 'rejected' ($why + '; the previous file was put back') $null $null $false
+}
 function Undo-Fail($code, $why, $cur, $data) {
   $undoErr = Undo-Swap
   if ($undoErr) { Fail 'rollback_failed' ($why + '; ' + $undoErr) $null $null $true }
@@ -265,7 +273,7 @@ try {
   $oldBytes = [IO.File]::ReadAllBytes($bak); $old = Get-Sha256 $oldBytes
   if ($old -ne $req.expected_sha256) { Undo-Fail 'conflict' 'another writer replaced the file during the write' $old (Out-Data $oldBytes) }
   $why = Test-Iis
-  if ($why) { Undo-Fail 'rejected' $why $null $null }
+  if ($why) { Undo-Reject $why }
   $swapped = $false
   try { foreach ($f in @(Get-ChildItem -LiteralPath $dir -Filter ($name + '.tf-backup-*') | Sort-Object Name -Descending | Select-Object -Skip ([int]$req.keep_backups))) { try { [IO.File]::Delete($f.FullName) } catch { } } } catch { }
   $final = $req.content_sha256

@@ -158,14 +158,16 @@ func (c *Client) Stats() Stats {
 	}
 }
 
-// Close deletes the shells kept for reuse and closes idle connections,
-// waiting at most until ctx ends. The Client stays usable.
+// Close releases the shells kept for reuse (the Signal their last command
+// is owed, then Delete: a shell left open holds one of the user's
+// MaxShellsPerUser until the host's IdleTimeOut) and closes idle
+// connections, waiting at most until ctx ends. The Client stays usable.
 func (c *Client) Close(ctx context.Context) error {
-	ids := c.shells.drain()
+	kept := c.shells.drain()
 	var wg sync.WaitGroup
-	for _, id := range ids {
+	for _, s := range kept {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.deleteShell(ctx, id) }()
+		go func() { defer wg.Done(); c.releaseShell(ctx, s) }()
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -377,6 +379,18 @@ func (c *Client) createShell(wc *winrm.Client, st *runState) (string, error) {
 	}
 	c.stats.shellsCreated.Add(1)
 	return id, nil
+}
+
+// releaseShell ends a kept shell as other WinRM clients do: the Signal
+// terminate its last command is owed (MS-WSMV 3.1.4.12), then Delete. A
+// Signal that fails does not keep the Delete from going out.
+func (c *Client) releaseShell(ctx context.Context, s idleShell) {
+	if s.owedCmdID != "" {
+		if wc, err := c.libClient(newRunState(ctx)); err == nil {
+			_ = c.signal(wc, s.id, s.owedCmdID)
+		}
+	}
+	c.deleteShell(ctx, s.id)
 }
 
 // deleteShell sends Delete for a shell, bounded by the cleanup timeout.

@@ -39,14 +39,13 @@ func TestRunPowerShellSuccess(t *testing.T) {
 		stdin []byte
 		naive bool // Config.Naive: the library's own pattern
 		sends int  // Send requests, the End marker's included
-		// Signal requests: a kept shell's command is signalled only
-		// before the shell's next command, and Close deletes the shell
-		// instead.
+		// Signal requests: a kept shell's command is signalled before
+		// the shell's next command, or by Close before its Delete.
 		signals int
 	}{
-		{"no input", nil, false, 1, 0},
-		{"small input", []byte("{\"site\":\"Default Web Site\"}"), false, 1, 0},
-		{"input larger than one envelope", big, false, 3, 0},
+		{"no input", nil, false, 1, 1},
+		{"small input", []byte("{\"site\":\"Default Web Site\"}"), false, 1, 1},
+		{"input larger than one envelope", big, false, 3, 1},
 		{"naive, no input", nil, true, 1, 1},
 		{"naive, small input", []byte("{}"), true, 2, 1},
 		{"naive, input larger than one envelope", big, true, 4, 1},
@@ -126,7 +125,8 @@ func TestLocaleOnCreateOnly(t *testing.T) {
 
 // TestSignalBeforeNextCommand: a reused shell's previous command gets its
 // Signal terminate before the next Command (the fake host faults a Command
-// while one is owed, as MS-WSMV requires), and only then.
+// while one is owed, as MS-WSMV requires), and the last one before the
+// shell's Delete.
 func TestSignalBeforeNextCommand(t *testing.T) {
 	f := newFakeHost(t)
 	f.stdout = []string{"a", "b"}
@@ -142,7 +142,7 @@ func TestSignalBeforeNextCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(f.actions(), " ")
-	want := "Create Command Send Receive Receive Signal Command Send Receive Receive Delete"
+	want := "Create Command Send Receive Receive Signal Command Send Receive Receive Signal Delete"
 	if got != want {
 		t.Errorf("exchanges\n got  %s\n want %s", got, want)
 	}

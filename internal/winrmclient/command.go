@@ -18,10 +18,11 @@ import (
 // and its End travel together, as MS-WSMV's Send allows (pywinrm does the
 // same), and the Signal terminate, which MS-WSMV 3.1.4.12 requires only
 // "before a new command can be executed" in the shell, is sent when the
-// shell is taken for its next command, and not at all when the shell is
-// deleted instead (Delete releases the state of its finished commands). A
-// refresh, one command per host, thus costs Create, Command, Send and
-// Receive.
+// shell is taken for its next command, or when the shell is released
+// (Close, or idle for ShellIdleTimeout), before its Delete, as every other
+// WinRM client ends a command. A refresh, one command per host, thus costs
+// Create, Command, Send and Receive, then Signal and Delete when the
+// provider stops.
 
 // maxSendChunk is the most raw input one Send carries: its base64 (4/3 of
 // it) and the envelope stay below envelopeSize, which hosts accept (their
@@ -56,7 +57,7 @@ func (c *Client) requestID(wc *winrm.Client, st *runState, op, what string, msg 
 
 // startCommand sends Command and returns the command id.
 func (c *Client) startCommand(wc *winrm.Client, st *runState, shellID, cmdline string) (string, error) {
-	msg := winrm.NewExecuteCommandRequest(c.url, shellID, cmdline, nil, &wc.Parameters)
+	msg := commandRequest(c.url, shellID, cmdline, &wc.Parameters)
 	return c.requestID(wc, st, "start command", "CommandId", msg, func(r *reply) string { return r.commandID })
 }
 

@@ -164,9 +164,7 @@ func (f errorFactory) fault(op string, fe *FaultError) *Error {
 	case fe.TimedOut():
 		return f.new(KindTimeout, op, "the WS-Management OperationTimeout expired before the host had a reply", "", fe)
 	case fe.Subcode == "QuotaLimit":
-		return f.new(KindQuota, op, "the host refused a new shell or process: a WinRM quota is exhausted", fmt.Sprintf(
-			"Most often the account \"%s\" has too many open shells (MaxShellsPerUser, default 30): close other WinRM sessions or wait for idle shells to expire, "+
-				"or raise the quota on the host: winrm set winrm/config/winrs @{MaxShellsPerUser=\"50\"} (related quotas: MaxConcurrentUsers, MaxProcessesPerShell, MaxMemoryPerShellMB)", f.username), fe)
+		return f.new(KindQuota, op, "the host refused a new shell or process: a WinRM quota is exhausted", f.quotaHint(fe), fe)
 	case fe.Subcode == "AccessDenied" || fe.WSManCode == WSManCodeAccessDenied:
 		return f.new(KindAccessDenied, op, "the account authenticated but lacks permission", fmt.Sprintf(
 			"Give \"%s\" permissions on the host: membership of the local Administrators or Remote Management Users group "+
@@ -175,6 +173,41 @@ func (f errorFactory) fault(op string, fe *FaultError) *Error {
 		return f.new(KindFault, op, "the host no longer knows the shell (it may have been closed or expired)", "Retry the operation", fe)
 	}
 	return f.new(KindFault, op, "the host answered with a fault", "", fe)
+}
+
+// quotaHint leads with the likely cause of the quota the fault names.
+// Windows says which one was exceeded in the fault text ("This user is
+// allowed a maximum number of 30 concurrent shells"; MS-WSMV 3.1.4.5.2.1
+// gives the texts for MaxShellsPerUser and MaxConcurrentUsers). For the
+// shell quota the provider's own shells are the likely cause: a run that
+// was killed before it could delete them leaves them open until the host's
+// idle timeout ends them (winrm/config/winrs IdleTimeout, 2 hours by
+// default), and each such run may hold one per host. WinRM 2.0 lets users
+// enumerate and delete their shells, and administrators any shell
+// ("Remote Shell Infrastructure Improvements", learn.microsoft.com/windows/
+// win32/winrm): Get-WSManInstance/Remove-WSManInstance do that.
+func (f errorFactory) quotaHint(fe *FaultError) string {
+	text := strings.ToLower(fe.Reason + " " + fe.Message)
+	raise := "raise the quota on the host only if this account really needs more at once: winrm set winrm/config/winrs @{%s=\"%s\"}"
+	switch {
+	case strings.Contains(text, "shells"):
+		return fmt.Sprintf("The account \"%s\" has all the shells it may open (MaxShellsPerUser, default 30) open on the host. "+
+			"Most likely they are this provider's own, left by terraform runs that were killed or lost the connection before they could close them "+
+			"(other WinRM clients of the same account count too). They close by themselves when the host's idle timeout ends them "+
+			"(winrm/config/winrs IdleTimeout, 2 hours by default): wait, and run again; to close them now, list them on the host with "+
+			"Get-WSManInstance -ResourceURI shell -Enumerate and remove them with Remove-WSManInstance, or restart the WinRM service "+
+			"(Restart-Service WinRM, which ends every remote shell); "+raise,
+			f.username, "MaxShellsPerUser", "50")
+	case strings.Contains(text, "users"):
+		return "Too many accounts are running remote commands on the host at once (MaxConcurrentUsers): run again when the others are done, or " +
+			fmt.Sprintf(raise, "MaxConcurrentUsers", "20")
+	case strings.Contains(text, "operations"):
+		return fmt.Sprintf("The account \"%s\" has too many WinRM operations running on the host at once (MaxConcurrentOperationsPerUser, default 1500): "+
+			"lower terraform's -parallelism or run again when other jobs of the account are done", f.username)
+	}
+	return fmt.Sprintf("The fault names the quota: for shells (MaxShellsPerUser, default 30), the likely cause is shells of \"%s\" left open by "+
+		"terraform runs that were killed (they close after the host's idle timeout, 2 hours by default, or at once with Restart-Service WinRM on the host); "+
+		"related quotas: MaxConcurrentUsers, MaxProcessesPerShell, MaxMemoryPerShellMB (winrm get winrm/config/winrs)", f.username)
 }
 
 // status explains an HTTP status other than 200, 401 and a 500 fault.
@@ -229,15 +262,21 @@ func (f errorFactory) unauthorized(op string, offered []string) *Error {
 	var hints []string
 	switch f.auth {
 	case AuthBasic:
-		if len(offered) > 0 && !containsFold(offered, "Basic") {
+		// Most likely cause first. A host that does not offer Basic never
+		// looked at the credentials. One that offers it answers 401 both to
+		// wrong credentials and, over plain HTTP, to any Basic request while
+		// AllowUnencrypted is false (winrm-facts: a 401 is all either gets),
+		// and a wrong password is the commoner of the two.
+		basicOff := len(offered) > 0 && !containsFold(offered, "Basic")
+		if basicOff {
 			hints = append(hints, "Basic authentication is not enabled on the host: run winrm set winrm/config/service/auth @{Basic=\"true\"} there, "+
 				"or use auth = \"ntlm\" for a domain account")
 		}
-		if !f.https && (len(offered) == 0 || containsFold(offered, "Basic")) {
-			hints = append(hints, "Over plain HTTP a host refuses Basic unless it allows unencrypted messages (AllowUnencrypted=false is the Windows default): "+
+		hints = append(hints, fmt.Sprintf("Check username \"%s\" and the password; Basic works only with local accounts on the host, not domain accounts", f.username))
+		if !f.https && !basicOff {
+			hints = append(hints, "If they are right: over plain HTTP a host also refuses Basic unless it allows unencrypted messages (AllowUnencrypted=false is the Windows default): "+
 				"use https = true (port 5986) or auth = \"ntlm\", or on a trusted network run winrm set winrm/config/service @{AllowUnencrypted=\"true\"} there")
 		}
-		hints = append(hints, fmt.Sprintf("Check username \"%s\" and the password; Basic works only with local accounts on the host, not domain accounts", f.username))
 	case AuthCertificate:
 		hints = append(hints, "The host did not map the client certificate to a user: enable certificate authentication "+
 			"(winrm set winrm/config/service/auth @{Certificate=\"true\"}) and map the certificate's issuer and subject to a local account "+

@@ -30,12 +30,18 @@ import (
 )
 
 // echoExecutor prints "<script>|<stdin>" for a command built by pscmd, and
-// the raw command line otherwise (masterzen's own client).
-var echoExecutor = wsman.ExecutorFunc(func(_ context.Context, cmd wsman.Command, stdin io.Reader, stdout, _ io.Writer) int {
+// the raw command line otherwise (masterzen's own client). A pscmd command
+// must have asked for stdin as a pipe (WINRS_CONSOLEMODE_STDIN=FALSE): the
+// client sends its input with Send and expects the bytes as sent.
+var echoExecutor = wsman.ExecutorFunc(func(_ context.Context, cmd wsman.Command, stdin io.Reader, stdout, stderr io.Writer) int {
 	script, err := pscmd.Decode(cmd.CommandLine)
 	if err != nil { // masterzen's client sends no end of input
 		fmt.Fprint(stdout, cmd.CommandLine)
 		return 0
+	}
+	if !cmd.PipeStdin {
+		fmt.Fprintf(stderr, "stdin is a console (WINRS_CONSOLEMODE_STDIN=%q), not a pipe", cmd.Options[wsman.OptionConsoleModeStdin])
+		return 1
 	}
 	in, _ := io.ReadAll(stdin)
 	fmt.Fprintf(stdout, "%s|%s", script, in)
@@ -316,8 +322,9 @@ func TestShellReuse(t *testing.T) {
 	}
 }
 
-// TestShellIdleDeletion: an idle shell is deleted after ShellIdleTimeout,
-// and the host was asked to expire it after twice that.
+// TestShellIdleDeletion: an idle shell is signalled and deleted after
+// ShellIdleTimeout, and the host was asked to expire it after twice that
+// (at least a second).
 func TestShellIdleDeletion(t *testing.T) {
 	s := startSim(t, false)
 	cfg := s.cfg
@@ -330,8 +337,8 @@ func TestShellIdleDeletion(t *testing.T) {
 	for s.srv.Stats().ShellsOpen != 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if st := s.srv.Stats(); st.ShellsOpen != 0 || st.Delete != 1 {
-		t.Errorf("idle shell not deleted: %+v", st)
+	if st := s.srv.Stats(); st.ShellsOpen != 0 || st.Delete != 1 || st.Signal != 1 || st.ShellsExpired != 0 {
+		t.Errorf("idle shell not signalled and deleted by the client: %+v", st)
 	}
 	c = mustNew(t, s.cfg)
 	if got, want := c.withIdleTimeout("<rsp:Shell><rsp:InputStreams>"), "<rsp:Shell><rsp:IdleTimeOut>PT120.000S</rsp:IdleTimeOut><rsp:InputStreams>"; got != want {

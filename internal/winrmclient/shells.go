@@ -10,8 +10,9 @@ import (
 // run of commands on a host costs one Create and one Delete instead of one
 // per command (a Create also costs the host a process start). A shell is
 // used by one command at a time; a shell idle for ShellIdleTimeout is
-// deleted, and the host is asked to expire it itself after twice that
-// (rsp:IdleTimeOut), in case this process is killed first. A kept shell
+// released (its owed Signal, then Delete), and the host is asked to expire
+// it itself after twice that (rsp:IdleTimeOut), at least a second, in case
+// this process is killed first. A kept shell
 // remembers its last command, whose Signal terminate is owed before the
 // shell's next command (see command.go).
 type shellPool struct {
@@ -46,9 +47,9 @@ func (p *shellPool) put(id, cmdID string, c *Client) {
 	defer p.mu.Unlock()
 	p.idle = append(p.idle, idleShell{id: id, owedCmdID: cmdID, since: time.Now()})
 	for len(p.idle) > maxIdleShells {
-		old := p.idle[0].id
+		old := p.idle[0]
 		p.idle = p.idle[1:]
-		p.backgroundLocked(func() { c.deleteShell(context.Background(), old) })
+		p.backgroundLocked(func() { c.releaseShell(context.Background(), old) })
 	}
 	if p.timer == nil {
 		p.timer = time.AfterFunc(c.cfg.ShellIdleTimeout, func() { p.sweep(c) })
@@ -71,8 +72,7 @@ func (p *shellPool) expireLocked(c *Client) {
 	keep := p.idle[:0]
 	for _, s := range p.idle {
 		if time.Since(s.since) >= c.cfg.ShellIdleTimeout {
-			id := s.id
-			p.backgroundLocked(func() { c.deleteShell(context.Background(), id) })
+			p.backgroundLocked(func() { c.releaseShell(context.Background(), s) })
 			continue
 		}
 		keep = append(keep, s)
@@ -95,19 +95,16 @@ func (p *shellPool) backgroundLocked(f func()) {
 	}()
 }
 
-// drain empties the pool and returns the ids it held.
-func (p *shellPool) drain() []string {
+// drain empties the pool and returns the shells it held.
+func (p *shellPool) drain() []idleShell {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer != nil {
 		p.timer.Stop()
 	}
-	ids := make([]string, 0, len(p.idle))
-	for _, s := range p.idle {
-		ids = append(ids, s.id)
-	}
+	all := p.idle
 	p.idle = nil
-	return ids
+	return all
 }
 
 // wait waits for background deletions, at most until ctx ends.

@@ -351,11 +351,11 @@ const userAgent = "terraform-provider-iis WinRM client"
 // MaxShellsPerUser for the host's default two hours.
 func (c *Client) withIdleTimeout(envelope string) string {
 	const marker = "<rsp:InputStreams>"
-	secs := int((2 * c.cfg.ShellIdleTimeout).Seconds())
+	idle := max(2*c.cfg.ShellIdleTimeout, time.Second)
 	if c.cfg.Naive || !strings.Contains(envelope, marker) {
 		return envelope
 	}
-	return strings.Replace(envelope, marker, fmt.Sprintf("<rsp:IdleTimeOut>PT%d.000S</rsp:IdleTimeOut>", secs)+marker, 1)
+	return strings.Replace(envelope, marker, fmt.Sprintf("<rsp:IdleTimeOut>PT%.3fS</rsp:IdleTimeOut>", idle.Seconds())+marker, 1)
 }
 
 // localeHeaders are the wsman:Locale and wsmv:DataLocale headers as the

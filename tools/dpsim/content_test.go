@@ -27,7 +27,7 @@ func TestCommandServesAContentLibrary(t *testing.T) {
 	dir := t.TempDir()
 	file := testfixtures.Copy(t, testfixtures.ASPNET, dir)
 	lib := contentlib.Build(t, contentlib.OSDResults)
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P", "-content-library", lib)
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P", "-auth", "basic", "-allow-unencrypted", "-content-library", lib)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func TestFailFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	port, _ := strconv.Atoi(regexp.MustCompile(`:(\d+)/wsman`).FindStringSubmatch(line)[1])
-	c, err := winrmclient.New(winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: "basic", Username: "U", Password: "P", AllowUnencrypted: true, Timeout: 20 * time.Second})
+	c, err := winrmclient.New(winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: "ntlm", Username: "U", Password: "P", Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,15 @@
 // (WS-Management) endpoint in front of one applicationHost.config on disk,
 // which the iis provider can read and edit as it would on Windows.
 //
-//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls] [-fail NAME[@N],...] [-content-library DIR]
+//	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls]
+//	    [-auth negotiate,kerberos,basic] [-keytab FILE] [-allow-unencrypted] [-fail NAME[@N],...]
+//	    [-content-library DIR]
 //
-// The first line on stdout is the endpoint URL (http://127.0.0.1:PORT/wsman);
-// it serves until killed. The file is edited in place: serve a copy.
+// Authentication is that of a Windows host out of the box unless -auth
+// says otherwise: Negotiate (NTLM, with message encryption over HTTP) and
+// Kerberos (with -keytab), no Basic, AllowUnencrypted=false. The first line
+// on stdout is the endpoint URL (http://127.0.0.1:PORT/wsman); it serves
+// until killed. The file is edited in place: serve a copy.
 package main
 
 import (
@@ -23,10 +28,13 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:5985", "address to listen on (port 0 picks a free one)")
 	file := flag.String("config-file", "", "applicationHost.config to serve; edited in place (required)")
-	user := flag.String("username", "", "user WinRM accepts with Basic authentication (required)")
+	user := flag.String("username", "", `the account WinRM accepts, "user" or "DOMAIN\user" (required)`)
 	pass := flag.String("password", "", "password of that user (required)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
 	caOut := flag.String("ca-cert-out", "", "with -tls: write the certificate to trust (PEM) to this file")
+	authList := flag.String("auth", "", "authentication schemes the service accepts, comma-separated: negotiate, kerberos, basic (default: Windows' own, negotiate and kerberos)")
+	keytabFile := flag.String("keytab", "", "with kerberos: the keytab of the service principal HTTP/<host>@REALM")
+	allowUnencrypted := flag.Bool("allow-unencrypted", false, "accept Basic credentials and plain message bodies over HTTP (winrm/config/service AllowUnencrypted; false on Windows)")
 	verbose := flag.Bool("v", false, "log every exchange to stderr")
 	// The content library (issue 17): a folder laid out as SCCMContentLib,
 	// reported in the simulated registry as ContentLibraryPath.
@@ -42,7 +50,12 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	opts := dpsim.Options{ConfigFile: *file, Listen: *listen, Username: *user, Password: *pass, TLS: *useTLS}
+	auth, err := parseAuth(*authList, *keytabFile, *allowUnencrypted)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dpsim: %v\n", err)
+		os.Exit(2)
+	}
+	opts := dpsim.Options{ConfigFile: *file, Listen: *listen, Username: *user, Password: *pass, TLS: *useTLS, Auth: auth}
 	opts.Host.Failures = failures
 	opts.Host.ContentLibrary = *contentLib
 	if *verbose {
@@ -58,7 +71,8 @@ func main() {
 		}
 	}
 	fmt.Println(sim.URL)
-	fmt.Fprintf(os.Stderr, "dpsim: serving %s as C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config at %s\n", sim.Host.ConfigFile(), sim.URL)
+	fmt.Fprintf(os.Stderr, "dpsim: serving %s as C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config at %s (auth %s)\n",
+		sim.Host.ConfigFile(), sim.URL, describe(auth))
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

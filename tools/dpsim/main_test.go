@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,21 +21,35 @@ import (
 
 // The command's interface, which the demo and other tools rely on: the
 // endpoint URL is the first line on stdout, and the provider's client reads
-// the served file through it, over HTTP and over HTTPS.
+// the served file through it: with Windows' default authentication (NTLM
+// with message encryption over HTTP), with Basic over HTTP when asked for,
+// and over HTTPS. A client the settings refuse gets an authentication error.
 func TestCommandServesTheFile(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "dpsim")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	for _, tls := range []bool{false, true} {
-		t.Run("tls="+strconv.FormatBool(tls), func(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		tls     bool
+		auth    string
+		plain   bool // the client's allow_unencrypted
+		refused bool
+	}{
+		{"windows default, ntlm", nil, false, "ntlm", false, false},
+		{"windows default refuses basic", nil, false, "basic", true, true},
+		{"basic over http when allowed", []string{"-auth", "basic", "-allow-unencrypted"}, false, "basic", true, false},
+		{"basic over http needs allow-unencrypted", []string{"-auth", "basic"}, false, "basic", true, true},
+		{"ntlm and basic, ntlm client", []string{"-auth", "negotiate,basic"}, false, "ntlm", false, false},
+		{"basic over https", []string{"-auth", "basic", "-tls"}, true, "basic", false, false},
+		{"ntlm over https", []string{"-tls"}, true, "ntlm", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			file := testfixtures.Copy(t, testfixtures.Base, dir)
 			ca := filepath.Join(dir, "ca.pem")
-			args := []string{"-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P-ass w0rd"}
-			if tls {
-				args = append(args, "-tls", "-ca-cert-out", ca)
-			}
+			args := append([]string{"-listen", "127.0.0.1:0", "-config-file", file, "-username", `CORP\U`, "-password", "P-ass w0rd", "-ca-cert-out", ca}, tc.args...)
 			cmd := exec.Command(bin, args...)
 			stdout, _ := cmd.StdoutPipe()
 			if err := cmd.Start(); err != nil {
@@ -46,7 +61,7 @@ func TestCommandServesTheFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			scheme := "http"
-			if tls {
+			if tc.tls {
 				scheme = "https"
 			}
 			m := regexp.MustCompile(`^` + scheme + `://127\.0\.0\.1:(\d+)/wsman\n$`).FindStringSubmatch(line)
@@ -54,15 +69,14 @@ func TestCommandServesTheFile(t *testing.T) {
 				t.Fatalf("first line %q is not the endpoint URL", line)
 			}
 			port, _ := strconv.Atoi(m[1])
-			cfg := winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: "basic", Username: "U", Password: "P-ass w0rd", Timeout: 20 * time.Second}
-			if tls {
+			cfg := winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: tc.auth, Username: `CORP\U`, Password: "P-ass w0rd",
+				Timeout: 20 * time.Second, AllowUnencrypted: tc.plain}
+			if tc.tls {
 				pem, err := os.ReadFile(ca)
 				if err != nil {
 					t.Fatal(err)
 				}
 				cfg.HTTPS, cfg.CACert = true, pem
-			} else {
-				cfg.AllowUnencrypted = true
 			}
 			c, err := winrmclient.New(cfg)
 			if err != nil {
@@ -70,6 +84,13 @@ func TestCommandServesTheFile(t *testing.T) {
 			}
 			files := &remotefile.Client{Runner: provider.Runner(c), Host: "dpsim"}
 			f, err := files.Read(context.Background(), `%windir%\System32\inetsrv\config\applicationHost.config`)
+			if tc.refused {
+				var we *winrmclient.Error
+				if !errors.As(err, &we) || we.Kind != winrmclient.KindAuth {
+					t.Fatalf("read with %s: %v, want an authentication error", tc.auth, err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,5 +99,31 @@ func TestCommandServesTheFile(t *testing.T) {
 				t.Fatalf("read %d bytes from %s, want the served file", len(f.Content), f.Path)
 			}
 		})
+	}
+}
+
+func TestParseAuth(t *testing.T) {
+	for _, tc := range []struct {
+		list, keytab string
+		want         string // describe(), or the error's start
+	}{
+		{"", "", "negotiate, AllowUnencrypted=false"},
+		{"basic", "", "basic, AllowUnencrypted=false"},
+		{"Negotiate, Basic", "", "negotiate+basic, AllowUnencrypted=false"},
+		{"ntlm", "", "negotiate, AllowUnencrypted=false"},
+		{"kerberos", "", "-auth kerberos needs -keytab"},
+		{"kerberos", "/nonexistent/keytab", "-keytab /nonexistent/keytab"},
+		{"credssp", "", `-auth "credssp": the schemes are`},
+	} {
+		a, err := parseAuth(tc.list, tc.keytab, false)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = describe(a)
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("parseAuth(%q, %q) = %q, want %q", tc.list, tc.keytab, got, tc.want)
+		}
 	}
 }

@@ -172,6 +172,7 @@ func modelSide(t *testing.T, bearing map[string]bool) map[string][]string {
 		"CodeBusy": remotefile.CodeBusy, "CodeRejected": remotefile.CodeRejected, "CodeError": remotefile.CodeError,
 		"CodeConstrainedLanguage": remotefile.CodeConstrainedLanguage, "CodeReplaceFailed": remotefile.CodeReplaceFailed,
 		"CodeRolledBack": remotefile.CodeRolledBack, "CodeRollbackFailed": remotefile.CodeRollbackFailed, "CodeLiveMissing": remotefile.CodeLiveMissing,
+		"CodeRejectedBefore": remotefile.CodeRejectedBefore,
 	}
 	constant := func(e ast.Expr) string {
 		switch x := e.(type) {

@@ -79,7 +79,7 @@ func (r *scriptRun) outResult(o any, data []byte) {
 
 // fail is Fail: the error answer, then exit 1.
 func (r *scriptRun) fail(code, msg, cur string, data []byte, applied bool, win32 int) {
-	r.outResult(remotefile.ErrorEnvelope{Error: &remotefile.ScriptError{Code: code, Message: msg, CurrentSHA256: cur, Applied: applied, Win32: win32}}, data)
+	r.outResult(remotefile.ErrorEnvelope{Error: &remotefile.ScriptError{Code: code, Message: msg, CurrentSHA256: cur, Applied: applied, Win32: win32, Path: r.path}}, data)
 	panic(scriptExit{code: 1})
 }
 
@@ -315,6 +315,17 @@ func (r *scriptRun) testIis() string {
 	return ""
 }
 
+// undoReject is Undo-Reject: the old file back, and IIS asked about it too.
+func (r *scriptRun) undoReject(why string) {
+	if undoErr := r.undoSwap(); undoErr != "" {
+		r.fail(remotefile.CodeRollbackFailed, why+"; "+undoErr, "", nil, true, 0)
+	}
+	if r.testIis() != "" {
+		r.fail(remotefile.CodeRejectedBefore, why+"; the previous file was put back, and IIS rejects it too: the fault was in the file before this change", "", nil, false, 0)
+	}
+	r.fail(remotefile.CodeRejected, why+"; the previous file was put back", "", nil, false, 0)
+}
+
 // undoFail is Undo-Fail.
 func (r *scriptRun) undoFail(code, why, cur string, data []byte) {
 	if undoErr := r.undoSwap(); undoErr != "" {
@@ -369,7 +380,7 @@ func (r *scriptRun) writeScript() {
 			r.undoFail(remotefile.CodeConflict, "another writer replaced the file during the write", old, r.outData(oldBytes))
 		}
 		if why := r.testIis(); why != "" {
-			r.undoFail(remotefile.CodeRejected, why, "", nil)
+			r.undoReject(why)
 		}
 		r.swapped = false
 		try(func() {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/pscmd"
@@ -109,7 +110,12 @@ func Start(opts Options) (*Sim, error) {
 		wopts.RefuseUnencrypted = !a.AllowUnencrypted
 		users := map[string]string{opts.Username: opts.Password}
 		if a.Negotiate {
-			n := wsman.NewNTLMScheme(ntlm.Config{Users: users, ComputerName: "DP01", KeyLog: a.NTLMKeyLog})
+			nc := ntlm.Config{Users: users, ComputerName: "DP01", KeyLog: a.NTLMKeyLog}
+			// A domain account (CORP\user) authenticates as user in CORP.
+			if domain, name, ok := strings.Cut(opts.Username, `\`); ok {
+				nc.Users, nc.DomainName = map[string]string{name: opts.Password}, domain
+			}
+			n := wsman.NewNTLMScheme(nc)
 			if opts.TLS {
 				n.CheckChannelBindings(cert.Leaf)
 			}
@@ -199,6 +205,13 @@ type executor struct{ host *Host }
 func (e executor) Execute(ctx context.Context, cmd wsman.Command, stdin io.Reader, stdout, stderr io.Writer) int {
 	var in []byte
 	if script, err := pscmd.Decode(cmd.CommandLine); err == nil && script == remotefile.Loader {
+		// Stricter than Windows, where a console stdin fed by Send is
+		// undocumented: the loader reads its input as a pipe
+		// (WINRS_CONSOLEMODE_STDIN=FALSE, MS-WSMV 3.1.4.11).
+		if !cmd.PipeStdin {
+			fmt.Fprintf(stderr, "stdin was opened in console mode (WINRS_CONSOLEMODE_STDIN is not FALSE): the loader reads a pipe\r\n")
+			return 1
+		}
 		b, err := io.ReadAll(stdin)
 		if err != nil { // terminated before the client finished sending
 			fmt.Fprintf(stderr, "stdin: %v\r\n", err)

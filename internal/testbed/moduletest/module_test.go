@@ -115,6 +115,10 @@ output "rules" {
 	if len(driftLines) != 1 || driftLines[0] != want {
 		t.Fatalf("drift lines %q, want exactly %q\n%s", driftLines, want, out)
 	}
+	// The advice names the CLI that ran (TERRAFORM=tofu runs OpenTofu).
+	if next := "Run " + h.CLI + " apply to put them back"; !strings.Contains(out, next) {
+		t.Fatalf("the report does not end with %q:\n%s", next, out)
+	}
 	// Terraform's own plan output names the drifted DP too, and only it.
 	if n := strings.Count(out, " has changed"); n != 1 || !strings.Contains(out, fmt.Sprintf(`this["%s|.mdb"] has changed`, drifted.Addr)) {
 		t.Fatalf("the plan output should name exactly the drifted DP (%d changes):\n%s", n, out)

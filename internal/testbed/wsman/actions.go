@@ -3,6 +3,7 @@ package wsman
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -28,7 +29,8 @@ func (s *Server) dispatch(r *http.Request, user string, req *request) ([]byte, *
 	if !req.HasShellID {
 		return nil, faultMissingShellID()
 	}
-	sh := s.shells.get(req.ShellID, user)
+	sh, release := s.shells.get(req.ShellID, user)
+	defer release()
 	if sh == nil {
 		return nil, faultUnknownShell(req.ShellID)
 	}
@@ -60,7 +62,18 @@ func (s *Server) create(r *http.Request, user string, req *request) ([]byte, *fa
 	if err != nil {
 		clientIP = r.RemoteAddr
 	}
-	sh, err := s.shells.create(user, clientIP, s.maxShell)
+	// rsp:IdleTimeOut (MS-WSMV 2.2.4.37, Shell): how long the shell may
+	// stay without requests before the service deletes it; more than the
+	// service allows, or none, gets the service's value.
+	idle := s.maxIdle
+	if el := child(req.Body, nsShell, "IdleTimeOut"); el != nil {
+		d, err := parseDuration(textOf(el))
+		if err != nil || d <= 0 {
+			return nil, faultSchema("rsp:IdleTimeOut " + strconv.Quote(textOf(el)) + " is not a positive xs:duration")
+		}
+		idle = min(d, s.maxIdle)
+	}
+	sh, err := s.shells.create(user, clientIP, s.maxShell, idle)
 	switch {
 	case errors.Is(err, errQuota):
 		return nil, faultQuota(s.maxShell)
@@ -92,7 +105,7 @@ func (s *Server) create(r *http.Request, user string, req *request) ([]byte, *fa
 		{"ResourceUri", resourceCmd},
 		{"Owner", user},
 		{"ClientIP", clientIP},
-		{"IdleTimeOut", "PT7200.000S"},
+		{"IdleTimeOut", fmt.Sprintf("PT%.3fS", idle.Seconds())},
 		{"InputStreams", inputs},
 		{"OutputStreams", outputs},
 		{"ShellRunTime", "P0DT0H0M0S"},
@@ -118,11 +131,17 @@ func (s *Server) command(sh *shell, req *request) ([]byte, *fault) {
 	if id := sh.owed(); id != "" {
 		return nil, faultBadParameter("command " + id + " in this shell has ended but was not terminated with Signal; MS-WSMV requires that before a new command")
 	}
-	info := Command{ShellID: sh.id, CommandLine: line, User: sh.owner}
+	info := Command{ShellID: sh.id, CommandLine: line, User: sh.owner, Options: req.Options}
 	// Argument text is kept as sent: leading or trailing spaces may matter.
+	// Windows hands the process one command line: rsp:Command, then each
+	// rsp:Arguments after a space (wsman.h WSMAN_COMMAND_ARG_SET, "the
+	// arguments that are passed in to the command line"; pywinrm sends
+	// run_cmd's args this way).
 	for _, a := range children(req.Body, nsShell, "Arguments") {
 		info.Arguments = append(info.Arguments, a.Text())
+		info.CommandLine += " " + a.Text()
 	}
+	info.PipeStdin = strings.EqualFold(req.Options[OptionConsoleModeStdin], "FALSE")
 	// Newer clients (PSRP) propose the command id; Windows honours it.
 	info.CommandID = strings.ToUpper(attr(req.Body, "CommandId"))
 	if info.CommandID == "" {
@@ -212,7 +231,13 @@ func (s *Server) receive(r *http.Request, sh *shell, req *request) ([]byte, *fau
 	}
 	// Keep the reply within the envelope size the client accepts: base64
 	// grows data by 4/3, the rest of the envelope stays under replyOverhead.
-	budget := (req.MaxEnvelope - replyOverhead) / 4 * 3
+	// MS-WSMV 3.1.4.1.7: a request without MaxEnvelopeSize, or one above
+	// the service's MaxEnvelopeSizekb, gets the service's limit.
+	limit := s.maxBody
+	if req.MaxEnvelope > 0 && req.MaxEnvelope < limit {
+		limit = req.MaxEnvelope
+	}
+	budget := (limit - replyOverhead) / 4 * 3
 	out, err := c.receive(r.Context(), req.Timeout, budget)
 	switch {
 	case errors.Is(err, errTimedOut):

@@ -38,14 +38,25 @@ func (f ExecutorFunc) Execute(ctx context.Context, cmd Command, stdin io.Reader,
 type Command struct {
 	ShellID   string
 	CommandID string
-	// CommandLine is the text of rsp:Command (for masterzen, the whole
-	// command line, e.g. "powershell.exe -EncodedCommand ...").
+	// CommandLine is the command line Windows would start: the text of
+	// rsp:Command, then each rsp:Arguments after a space (masterzen sends
+	// the whole line in rsp:Command, pywinrm's run_cmd splits it).
 	CommandLine string
 	// Arguments are the rsp:Arguments elements, in order.
 	Arguments []string
+	// Options are the Command's w:OptionSet (WINRS_CONSOLEMODE_STDIN,
+	// WINRS_SKIP_CMD_SHELL), by name.
+	Options map[string]string
+	// PipeStdin is WINRS_CONSOLEMODE_STDIN=FALSE: stdin is a pipe fed by
+	// Send, not a console input buffer.
+	PipeStdin bool
 	// User is the authenticated user that owns the shell.
 	User string
 }
+
+// OptionConsoleModeStdin is the Command option that chooses a console (TRUE,
+// the default) or a pipe (FALSE) for stdin (MS-WSMV 3.1.4.11).
+const OptionConsoleModeStdin = "WINRS_CONSOLEMODE_STDIN"
 
 // ErrTerminated is returned by the stdin reader and the output writers of a
 // command whose context has been cancelled.

@@ -49,7 +49,10 @@ const (
 // Defaults a Windows host applies when the request does not say.
 const (
 	defaultOperationTimeout = 60 * time.Second
-	defaultResponseEnvelope = 153600 // bytes; what masterzen sends by default
+	// minEnvelopeSize is the smallest wsman:MaxEnvelopeSize a client may
+	// ask for: below it Windows answers w:EncodingLimit (MS-WSMV
+	// 3.1.4.1.7, after DSP0226 6.2).
+	minEnvelopeSize = 8192
 	// minOperationTimeout keeps a client asking for "PT0S" from turning the
 	// Receive long-poll into a busy loop.
 	minOperationTimeout = 200 * time.Millisecond
@@ -67,8 +70,11 @@ type request struct {
 	HasShellID bool
 	// Timeout is the w:OperationTimeout, or the default when absent.
 	Timeout time.Duration
-	// MaxEnvelope is the w:MaxEnvelopeSize the client accepts in the reply.
+	// MaxEnvelope is the w:MaxEnvelopeSize the client accepts in the reply;
+	// 0 when the request does not say (the server then uses its own limit).
 	MaxEnvelope int
+	// Options are the w:OptionSet entries, by name (WINRS_* on a Command).
+	Options map[string]string
 	// Body is the first element child of s:Body, nil when the body is empty.
 	Body *etree.Element
 }
@@ -97,7 +103,6 @@ func parseRequest(data []byte) (*request, *fault) {
 		MessageID:   textOf(child(header, nsAddress, "MessageID")),
 		ResourceURI: textOf(child(header, nsWSMan, "ResourceURI")),
 		Timeout:     defaultOperationTimeout,
-		MaxEnvelope: defaultResponseEnvelope,
 	}
 	if req.Action == "" {
 		return req, faultHeaderRequired("the request has no WS-Addressing Action header")
@@ -117,7 +122,16 @@ func parseRequest(data []byte) (*request, *fault) {
 		if err != nil || n <= 0 {
 			return req, faultInvalidHeader(fmt.Sprintf("MaxEnvelopeSize %q is not a positive integer", textOf(el)))
 		}
+		if n < minEnvelopeSize {
+			return req, faultMinEnvelope(n)
+		}
 		req.MaxEnvelope = n
+	}
+	if set := child(header, nsWSMan, "OptionSet"); set != nil {
+		req.Options = map[string]string{}
+		for _, o := range children(set, nsWSMan, "Option") {
+			req.Options[attr(o, "Name")] = textOf(o)
+		}
 	}
 	if set := child(header, nsWSMan, "SelectorSet"); set != nil {
 		for _, sel := range children(set, nsWSMan, "Selector") {

@@ -20,6 +20,7 @@ const (
 	codeMissingSelectors   = 2150858842 // ERROR_WSMAN_INSUFFCIENT_SELECTORS
 	codeUnexpectedSelector = 2150858843 // ERROR_WSMAN_UNEXPECTED_SELECTORS (unknown ShellId)
 	codeQuotaMaxShells     = 2150859173 // ERROR_WSMAN_QUOTA_MAX_SHELLS
+	codeMinEnvelopeSize    = 2150858878 // ERROR_WSMAN_MIN_ENVELOPE_SIZE (0x8033807E)
 	codeInternalError      = 2147500037 // E_FAIL
 )
 
@@ -169,5 +170,16 @@ func faultShuttingDown() *fault {
 	return &fault{
 		Code: "s:Receiver", Subcode: "w:InternalError", WSMan: codeInternalError,
 		Reason: "The WS-Management service cannot process the request because it is shutting down. ",
+	}
+}
+
+// faultMinEnvelope answers a wsman:MaxEnvelopeSize below 8192 octets: MS-WSMV
+// 3.1.4.1.7 says Windows "MUST return" DSP0226's wsman:EncodingLimit fault
+// then; the text is ERROR_WSMAN_MIN_ENVELOPE_SIZE's from wsmerror.h.
+func faultMinEnvelope(n int) *fault {
+	return &fault{
+		Code: "s:Sender", Subcode: "w:EncodingLimit", WSMan: codeMinEnvelopeSize,
+		Reason: "The WS-Management service cannot process the request because the envelope size in the request is too small. ",
+		Detail: fmt.Sprintf("The WS-Management service cannot process the request because the envelope size in the request is too small: MaxEnvelopeSize %d is below %d. ", n, minEnvelopeSize),
 	}
 }

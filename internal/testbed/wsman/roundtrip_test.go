@@ -104,7 +104,9 @@ func TestCommandArguments(t *testing.T) {
 	go func() { _, _ = new(bytes.Buffer).ReadFrom(cmd.Stderr) }()
 	cmd.Wait()
 	<-done
-	if want := "args & <x>\n a b \nc&d\n"; out.String() != want {
+	// Windows joins rsp:Command and each rsp:Arguments into one command
+	// line, separated by spaces; the arguments stay available as sent.
+	if want := "args & <x>  a b  c&d\n a b \nc&d\n"; out.String() != want {
 		t.Errorf("stdout %q, want %q", out.String(), want)
 	}
 	f.exec.mu.Lock()
@@ -112,6 +114,10 @@ func TestCommandArguments(t *testing.T) {
 	f.exec.mu.Unlock()
 	if last.User != testUser || last.ShellID == "" || last.CommandID == "" {
 		t.Errorf("command info %+v", last)
+	}
+	// masterzen asks for a console stdin (WINRS_CONSOLEMODE_STDIN=TRUE).
+	if last.PipeStdin || last.Options[OptionConsoleModeStdin] != "TRUE" || last.Options["WINRS_SKIP_CMD_SHELL"] != "FALSE" {
+		t.Errorf("options %v, pipe stdin %v", last.Options, last.PipeStdin)
 	}
 }
 

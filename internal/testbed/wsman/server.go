@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
 )
@@ -43,6 +44,11 @@ type Options struct {
 	// (default 30, winrs MaxShellsPerUser); beyond it Create gets the
 	// w:QuotaLimit fault.
 	MaxShellsPerUser int
+	// MaxShellIdleTimeout is the longest rsp:IdleTimeOut granted, and
+	// the idle timeout of a shell whose Create asks for none (default two
+	// hours, winrm/config/winrs IdleTimeout 7200000). A shell that no
+	// request addresses for its timeout is deleted.
+	MaxShellIdleTimeout time.Duration
 	// MaxEnvelopeSize is the largest request body accepted, in bytes
 	// (default 500 KiB, MaxEnvelopeSizekb); beyond it: HTTP 413.
 	MaxEnvelopeSize int
@@ -59,6 +65,7 @@ type Options struct {
 const (
 	DefaultMaxShellsPerUser = 30
 	DefaultMaxEnvelopeSize  = 500 * 1024
+	DefaultShellIdleTimeout = 2 * time.Hour
 )
 
 // Server is a WS-Management shell endpoint. It is an http.Handler for
@@ -68,6 +75,7 @@ type Server struct {
 	refuse   bool
 	exec     Executor
 	maxShell int
+	maxIdle  time.Duration
 	maxBody  int
 	machine  string
 	logf     func(string, ...any)
@@ -91,6 +99,7 @@ func NewServer(opts Options) *Server {
 		refuse:   opts.RefuseUnencrypted,
 		exec:     opts.Executor,
 		maxShell: opts.MaxShellsPerUser,
+		maxIdle:  opts.MaxShellIdleTimeout,
 		maxBody:  opts.MaxEnvelopeSize,
 		machine:  opts.MachineName,
 		logf:     opts.Logf,
@@ -112,6 +121,9 @@ func NewServer(opts Options) *Server {
 	}
 	if s.maxShell <= 0 {
 		s.maxShell = DefaultMaxShellsPerUser
+	}
+	if s.maxIdle <= 0 {
+		s.maxIdle = DefaultShellIdleTimeout
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxEnvelopeSize
@@ -169,6 +181,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := a.user
+	// An envelope over MaxEnvelopeSizekb gets HTTP 413 with no SOAP body,
+	// not a fault: Windows' own client names that status
+	// ERROR_WSMAN_HTTP_REQUEST_TOO_LARGE_STATUS (wsmerror.h 0x80338111, "was
+	// notified that the request size exceeded the configured
+	// MaxEnvelopeSize quota"), and pywinrm users see "Code: 413" from
+	// Windows Server 2019/2022 at the default 500 KB
+	// (ansible-collections/ansible.windows#391, #620; masterzen/winrm#156).
+	// The SOAP fault w:EncodingLimit is for a requested reply size below
+	// 8192 (envelope.go).
 	if r.ContentLength > int64(s.maxBody) {
 		s.plain(w, r, http.StatusRequestEntityTooLarge, user)
 		return

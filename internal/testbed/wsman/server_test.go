@@ -206,6 +206,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"unknown action", strings.Replace(create, "transfer/Create", "transfer/Get", 1), "a:ActionNotSupported", "transfer/Get"},
 		{"other resource", strings.Replace(create, "windows/shell/cmd", "windows/shell/powershell", 1), "w:InvalidResourceURI", "windows/shell/powershell"},
 		{"bad timeout", strings.Replace(create, "PT60S", "sixty seconds", 1), "a:InvalidMessageInformationHeader", "OperationTimeout"},
+		// MS-WSMV 3.1.4.1.7: a MaxEnvelopeSize below 8192 is w:EncodingLimit.
+		{"envelope below 8192", strings.Replace(create, ">153600<", ">8191<", 1), "w:EncodingLimit", "MaxEnvelopeSize 8191 is below 8192"},
 		{"no shell body", strings.Replace(strings.Replace(create, "<rsp:Shell>", "<rsp:Other>", 1), "</rsp:Shell>", "</rsp:Other>", 1), "w:SchemaValidationError", "rsp:Shell"},
 		{"bad base64", strings.Replace(winrm.NewSendInputRequest(f.url(), sh, "C", []byte("hi"), false, nil).String(), "aGk=", "!!!", 1), "w:InvalidParameter", ""},
 		{"receive without command id", strings.Replace(winrm.NewGetOutputRequest(f.url(), sh, "C", "stdout", nil).String(), `CommandId="C"`, "", 1), "w:SchemaValidationError", "CommandId"},

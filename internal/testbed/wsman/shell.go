@@ -13,10 +13,18 @@ type shell struct {
 	owner    string
 	clientIP string
 	created  time.Time
+	// idle is the rsp:IdleTimeOut granted at Create: a shell that no
+	// request addresses for that long is deleted.
+	idle time.Duration
 
 	mu       sync.Mutex
 	deleted  bool
 	commands map[string]*command
+
+	// lastUsed and inflight are guarded by the shellTable's mu: a shell
+	// with a request in progress (a held Receive) is never idle.
+	lastUsed time.Time
+	inflight int
 }
 
 // addCommand registers c unless the shell has been deleted meanwhile (a
@@ -84,48 +92,87 @@ var (
 )
 
 // shellTable holds the open shells and the per-user counts the quota is
-// enforced on.
+// enforced on. Idle shells expire lazily: every look-up, Create and count
+// first deletes the shells idle past their IdleTimeOut, which is what a
+// client can observe of Windows' own timer.
 type shellTable struct {
 	mu      sync.Mutex
 	closed  bool
 	shells  map[string]*shell
 	perUser map[string]int
+	now     func() time.Time
+	expired int64 // shells deleted for idleness
 }
 
 func newShellTable() *shellTable {
-	return &shellTable{shells: map[string]*shell{}, perUser: map[string]int{}}
+	return &shellTable{shells: map[string]*shell{}, perUser: map[string]int{}, now: time.Now}
 }
 
-// create opens a shell for owner, or fails with errQuota when owner already
-// has limit shells, or errClosed after closeAll.
-func (t *shellTable) create(owner, clientIP string, limit int) (*shell, error) {
+// create opens a shell for owner that expires after idle without requests,
+// or fails with errQuota when owner already has limit shells, or errClosed
+// after closeAll.
+func (t *shellTable) create(owner, clientIP string, limit int, idle time.Duration) (*shell, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
+	gone := t.expireLocked()
+	defer func() { t.mu.Unlock(); destroyAll(gone) }()
 	if t.closed {
 		return nil, errClosed
 	}
 	if t.perUser[owner] >= limit {
 		return nil, errQuota
 	}
+	now := t.now()
 	sh := &shell{
-		id: newGUID(), owner: owner, clientIP: clientIP, created: time.Now(),
-		commands: map[string]*command{},
+		id: newGUID(), owner: owner, clientIP: clientIP, created: now, idle: idle,
+		commands: map[string]*command{}, lastUsed: now,
 	}
 	t.shells[sh.id] = sh
 	t.perUser[owner]++
 	return sh, nil
 }
 
-// get returns the shell id owned by owner. A shell of another user is
-// reported as absent, so ids cannot be probed across users.
-func (t *shellTable) get(id, owner string) *shell {
+// get returns the shell id owned by owner, marked busy until release is
+// called. A shell of another user is reported as absent, so ids cannot be
+// probed across users.
+func (t *shellTable) get(id, owner string) (sh *shell, release func()) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	sh := t.shells[id]
+	gone := t.expireLocked()
+	defer func() { t.mu.Unlock(); destroyAll(gone) }()
+	sh = t.shells[id]
 	if sh == nil || sh.owner != owner {
-		return nil
+		return nil, func() {}
 	}
-	return sh
+	sh.inflight++
+	sh.lastUsed = t.now()
+	return sh, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		sh.inflight--
+		sh.lastUsed = t.now()
+	}
+}
+
+// expireLocked unlinks the shells idle past their IdleTimeOut and returns
+// them, to be destroyed once the table's lock is released.
+func (t *shellTable) expireLocked() []*shell {
+	var gone []*shell
+	now := t.now()
+	for _, sh := range t.shells {
+		if sh.inflight == 0 && sh.idle > 0 && now.Sub(sh.lastUsed) >= sh.idle {
+			gone = append(gone, sh)
+		}
+	}
+	for _, sh := range gone {
+		t.unlinkLocked(sh)
+		t.expired++
+	}
+	return gone
+}
+
+func destroyAll(shells []*shell) {
+	for _, sh := range shells {
+		sh.destroy()
+	}
 }
 
 // delete removes and destroys the shell id owned by owner; false if absent.
@@ -164,8 +211,11 @@ func (t *shellTable) closeAll() {
 	}
 }
 
-func (t *shellTable) open() int {
+// open counts the shells open now (idle ones expired first) and those
+// deleted for idleness so far.
+func (t *shellTable) open() (open int, expired int64) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.shells)
+	gone := t.expireLocked()
+	defer func() { t.mu.Unlock(); destroyAll(gone) }()
+	return len(t.shells), t.expired
 }

@@ -23,6 +23,9 @@ type Stats struct {
 	// ShellsOpen is the number of shells now open; ShellsCreated counts
 	// every shell ever created.
 	ShellsOpen, ShellsCreated int64
+	// ShellsExpired counts shells deleted because no request addressed
+	// them for their IdleTimeOut.
+	ShellsExpired int64
 	// CommandsStarted counts commands handed to the Executor.
 	CommandsStarted int64
 	// Sealed counts requests whose body arrived sealed (multipart/encrypted
@@ -68,7 +71,7 @@ func (c *counters) action(action string) *atomic.Int64 {
 	}
 }
 
-func (c *counters) snapshot(open int) Stats {
+func (c *counters) snapshot(open int, expired int64) Stats {
 	return Stats{
 		Exchanges:       c.exchanges.Load(),
 		Create:          c.create.Load(),
@@ -83,6 +86,7 @@ func (c *counters) snapshot(open int) Stats {
 		ReceiveTimeouts: c.receiveTimeouts.Load(),
 		ShellsOpen:      int64(open),
 		ShellsCreated:   c.shellsCreated.Load(),
+		ShellsExpired:   expired,
 		CommandsStarted: c.commandsStarted.Load(),
 
 		Sealed:             c.sealed.Load(),

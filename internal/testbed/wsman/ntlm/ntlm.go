@@ -27,6 +27,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"golang.org/x/text/encoding/charmap"
 	"io"
 	"strings"
 	"sync"
@@ -188,8 +189,16 @@ func (a *Acceptor) Challenge(negotiate []byte) (*Handshake, []byte, error) {
 		return nil, nil, ErrMalformed
 	}
 	flags := binary.LittleEndian.Uint32(negotiate[12:16])
-	if flags&FlagUnicode == 0 {
-		return nil, nil, fmt.Errorf("%w (the client does not offer Unicode)", ErrUnsupported)
+	// MS-NLMP 2.2.2.5: with NTLMSSP_NEGOTIATE_UNICODE the strings are
+	// Unicode; with only NTLM_NEGOTIATE_OEM they are OEM (pywinrm's
+	// requests-ntlm negotiates so); with neither the token is invalid.
+	charset := FlagUnicode
+	switch {
+	case flags&FlagUnicode != 0:
+	case flags&FlagOEM != 0:
+		charset = FlagOEM
+	default:
+		return nil, nil, fmt.Errorf("%w (the client offers neither Unicode nor OEM strings)", ErrUnsupported)
 	}
 	h := &Handshake{a: a, negotiate: append([]byte(nil), negotiate...)}
 	if _, err := io.ReadFull(a.rand, h.serverChallenge[:]); err != nil {
@@ -197,7 +206,7 @@ func (a *Acceptor) Challenge(negotiate []byte) (*Handshake, []byte, error) {
 	}
 	// Offer what the client asked for among what we support; extended
 	// session security always, as Windows does for NTLMv2.
-	offered := FlagUnicode | FlagRequestTarget | FlagNTLM | FlagAlwaysSign | FlagTargetTypeServer |
+	offered := charset | FlagRequestTarget | FlagNTLM | FlagAlwaysSign | FlagTargetTypeServer |
 		FlagExtendedSessionSecurity | FlagTargetInfo | FlagVersion
 	offered |= flags & (FlagSign | FlagSeal | Flag128 | Flag56 | FlagKeyExch)
 
@@ -211,7 +220,12 @@ func (a *Acceptor) Challenge(negotiate []byte) (*Handshake, []byte, error) {
 	putAV(&ti, avTimestamp, ts)
 	putAV(&ti, avEOL, nil)
 
+	// TargetName is in the chosen character set; TargetInfo's AV pairs
+	// are always Unicode (MS-NLMP 2.2.1.2, 2.2.2.1).
 	target := utf16le(a.domain)
+	if charset == FlagOEM {
+		target = toOEM(a.domain)
+	}
 	const fixed = 56 // header through Version
 	m := make([]byte, fixed, fixed+len(target)+ti.Len())
 	copy(m, signature)
@@ -262,8 +276,13 @@ func (h *Handshake) Accept(authenticate []byte, bindingsHash []byte) (*Result, e
 	}
 	ntResp, domainB, userB, wsB, encKey := parts[1], parts[2], parts[3], parts[4], parts[5]
 	flags := binary.LittleEndian.Uint32(m[60:64])
-	if flags&FlagUnicode == 0 {
-		return nil, fmt.Errorf("%w (OEM strings)", ErrUnsupported)
+	decode := fromUTF16
+	switch {
+	case flags&FlagUnicode != 0:
+	case flags&FlagOEM != 0:
+		decode = fromOEM
+	default:
+		return nil, fmt.Errorf("%w (neither Unicode nor OEM strings)", ErrUnsupported)
 	}
 	if flags&FlagAnonymous != 0 || len(ntResp) == 0 {
 		return nil, fmt.Errorf("%w (anonymous)", ErrUnknownUser)
@@ -273,7 +292,7 @@ func (h *Handshake) Accept(authenticate []byte, bindingsHash []byte) (*Result, e
 	if len(ntResp) < 16+28 || flags&FlagExtendedSessionSecurity == 0 {
 		return nil, ErrUnsupported
 	}
-	user, domain, ws := fromUTF16(userB), fromUTF16(domainB), fromUTF16(wsB)
+	user, domain, ws := decode(userB), decode(domainB), decode(wsB)
 	if !h.a.knownDomain(domain) {
 		return nil, fmt.Errorf("%w %q in domain %q", ErrUnknownUser, user, domain)
 	}
@@ -420,6 +439,27 @@ func utf16le(s string) []byte {
 		binary.LittleEndian.PutUint16(b[2*i:], c)
 	}
 	return b
+}
+
+// oemCodePage is the OEM code page of the simulated host: 437, that of a
+// US English Windows. OEM strings in NTLM messages are in the host's OEM
+// code page (MS-NLMP 2.2.2.5, NTLM_NEGOTIATE_OEM).
+var oemCodePage = charmap.CodePage437
+
+func toOEM(s string) []byte {
+	b, err := oemCodePage.NewEncoder().Bytes([]byte(s))
+	if err != nil { // a name the code page cannot hold: send what it can
+		return []byte(strings.ToValidUTF8(s, "?"))
+	}
+	return b
+}
+
+func fromOEM(b []byte) string {
+	s, err := oemCodePage.NewDecoder().Bytes(b)
+	if err != nil {
+		return string(b)
+	}
+	return string(s)
 }
 
 func fromUTF16(b []byte) string {

@@ -82,11 +82,12 @@ func TestSealKnownAnswer(t *testing.T) {
 
 // authenticateMessage builds an AUTHENTICATE_MESSAGE with a VERSION and,
 // when mic is not nil, a MIC field.
-func authenticateMessage(flags uint32, lm, nt []byte, domain, user, ws string, encKey, mic []byte) []byte {
-	fixed := 72
-	if mic != nil {
-		fixed += 16
+func authenticateMessage(flags uint32, lm, nt []byte, domain, user, ws string, encKey []byte) []byte {
+	enc := utf16le
+	if flags&FlagUnicode == 0 {
+		enc = toOEM
 	}
+	const fixed = 72 // no MIC
 	m := make([]byte, fixed, fixed+64)
 	copy(m, signature)
 	binary.LittleEndian.PutUint32(m[8:], 3)
@@ -95,16 +96,13 @@ func authenticateMessage(flags uint32, lm, nt []byte, domain, user, ws string, e
 	for _, f := range []struct {
 		at int
 		b  []byte
-	}{{28, utf16le(domain)}, {36, utf16le(user)}, {44, utf16le(ws)}, {12, lm}, {20, nt}, {52, encKey}} {
+	}{{28, enc(domain)}, {36, enc(user)}, {44, enc(ws)}, {12, lm}, {20, nt}, {52, encKey}} {
 		putField(m[f.at:], len(f.b), off)
 		off += len(f.b)
 		payload = append(payload, f.b...)
 	}
 	binary.LittleEndian.PutUint32(m[60:], flags)
 	copy(m[64:72], windowsVersion)
-	if mic != nil {
-		copy(m[72:], mic)
-	}
 	return append(m[:fixed:fixed], payload...)
 }
 
@@ -130,7 +128,7 @@ func TestAcceptKnownAnswer(t *testing.T) {
 	}
 	nt := append(unhex(t, specNTProofStr), unhex(t, specTemp)...)
 	lm := unhex(t, "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa")
-	auth := authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey), nil)
+	auth := authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey))
 	res, err := h.Accept(auth, nil)
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
@@ -150,7 +148,7 @@ func TestAcceptKnownAnswer(t *testing.T) {
 	h2, _, _ := NewAcceptor(Config{Users: map[string]string{"User": "Password"}, DomainName: "Domain",
 		Rand: bytes.NewReader(unhex(t, specServerChallenge))}).Challenge(neg)
 	nt[3] ^= 1
-	if _, err := h2.Accept(authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey), nil), nil); !errors.Is(err, ErrWrongPassword) {
+	if _, err := h2.Accept(authenticateMessage(specFlags, lm, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey)), nil); !errors.Is(err, ErrWrongPassword) {
 		t.Errorf("tampered proof: %v, want ErrWrongPassword", err)
 	}
 }
@@ -285,12 +283,68 @@ func TestMalformed(t *testing.T) {
 	neg, _ := c.Authenticate(nil, nil)
 	h, _, _ := a.Challenge(neg)
 	// Field offsets that point outside the message must not panic.
-	bad := authenticateMessage(FlagUnicode|FlagExtendedSessionSecurity, nil, bytes.Repeat([]byte{1}, 60), "", "u", "", nil, nil)
+	bad := authenticateMessage(FlagUnicode|FlagExtendedSessionSecurity, nil, bytes.Repeat([]byte{1}, 60), "", "u", "", nil)
 	binary.LittleEndian.PutUint32(bad[24:], 1<<30)
 	if _, err := h.Accept(bad, nil); !errors.Is(err, ErrMalformed) {
 		t.Errorf("out-of-range field: %v", err)
 	}
 	if _, err := h.Accept(bad[:40], nil); !errors.Is(err, ErrMalformed) {
 		t.Errorf("short message: %v", err)
+	}
+}
+
+// TestCharacterSets follows MS-NLMP 2.2.2.5: a NEGOTIATE with UNICODE gets
+// Unicode, one with only OEM (pywinrm's requests-ntlm) gets OEM strings and
+// its AUTHENTICATE is accepted, one with neither is refused.
+func TestCharacterSets(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		flags      uint32
+		wantFlag   uint32 // the character-set flag of the CHALLENGE
+		wantTarget []byte
+		refused    bool
+	}{
+		{"unicode", specFlags, FlagUnicode, utf16le("DOMAIN"), false},
+		{"unicode and oem", specFlags | FlagOEM, FlagUnicode, utf16le("DOMAIN"), false},
+		{"oem only", specFlags&^FlagUnicode | FlagOEM, FlagOEM, []byte("DOMAIN"), false},
+		{"neither", specFlags &^ (FlagUnicode | FlagOEM), 0, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAcceptor(Config{Users: map[string]string{"user": "Password"}, ComputerName: "Server", DomainName: "Domain",
+				Rand: bytes.NewReader(unhex(t, specServerChallenge))})
+			neg := make([]byte, 32)
+			copy(neg, signature)
+			binary.LittleEndian.PutUint32(neg[8:], 1)
+			binary.LittleEndian.PutUint32(neg[12:], tc.flags)
+			h, chal, err := a.Challenge(neg)
+			if tc.refused {
+				if !errors.Is(err, ErrUnsupported) {
+					t.Fatalf("Challenge = %v, want ErrUnsupported", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := binary.LittleEndian.Uint32(chal[20:24]) & (FlagUnicode | FlagOEM)
+			if got != tc.wantFlag {
+				t.Errorf("challenge character set flags %#x, want %#x", got, tc.wantFlag)
+			}
+			tl, to := binary.LittleEndian.Uint16(chal[12:]), binary.LittleEndian.Uint32(chal[16:])
+			if target := chal[to : to+uint32(tl)]; !bytes.Equal(target, tc.wantTarget) {
+				t.Errorf("TargetName %x, want %x", target, tc.wantTarget)
+			}
+			// The AUTHENTICATE in the negotiated character set verifies:
+			// NTOWFv2 is over Unicode whatever the strings travel in.
+			authFlags := specFlags&^(FlagUnicode|FlagOEM) | tc.wantFlag
+			nt := append(unhex(t, specNTProofStr), unhex(t, specTemp)...)
+			res, err := h.Accept(authenticateMessage(authFlags, nil, nt, "Domain", "User", "COMPUTER", unhex(t, specEncryptedKey)), nil)
+			if err != nil {
+				t.Fatalf("Accept: %v", err)
+			}
+			if res.User != "User" || res.Domain != "Domain" || res.Workstation != "COMPUTER" {
+				t.Errorf("identity %+v", res)
+			}
+		})
 	}
 }

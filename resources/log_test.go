@@ -1,0 +1,105 @@
+package resources_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
+)
+
+// TestAccLog_endpointActuallyUsed: with TF_LOG=DEBUG, a resource whose
+// host = "name:port" overrides the provider's port is logged with the
+// endpoint it reached, and the provider's own port only as the default.
+func TestAccLog_endpointActuallyUsed(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("needs a DP on a port other than the provider's")
+	}
+	logFile := filepath.Join(t.TempDir(), "debug.log")
+	t.Setenv("TF_LOG", "DEBUG")
+	t.Setenv("TF_ACC_LOG", "DEBUG")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	tg := acctest.NewSimTarget(t, testfixtures.Base, nil)
+	port := tg.Sim.Addr.Port
+	// The provider's host is never reached: the resource names its own,
+	// with the simulator's port; the provider's port stays the default.
+	config := fmt.Sprintf(`
+provider "iis" {
+  host              = "dp-default.invalid"
+  auth              = "basic"
+  allow_unencrypted = true
+  username          = "tf-acc"
+  password          = "acc-Passw0rd!"
+  timeout           = "30s"
+}
+resource "iis_request_filtering_extension" "test" {
+  host      = %q
+  extension = ".tfacc"
+  allowed   = true
+}
+`, tg.HostPort())
+	orig := tg.Read(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		CheckDestroy:             restored(t, tg, orig),
+		Steps:                    []resource.TestStep{{Config: config}},
+	})
+	log, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connecting := regexp.MustCompile(`iis provider connecting to a distribution point`)
+	endpoint := regexp.MustCompile(fmt.Sprintf(`endpoint=127\.0\.0\.1:%d\b.*\bport=%d\b|\bport=%d\b.*endpoint=127\.0\.0\.1:%d\b`, port, port, port, port))
+	configured := regexp.MustCompile(`iis provider configured`)
+	var sawConnect, sawConfigured bool
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case connecting.MatchString(line):
+			sawConnect = true
+			if !endpoint.MatchString(line) {
+				t.Errorf("the connection is not logged with the endpoint used, 127.0.0.1:%d:\n%s", port, line)
+			}
+		case configured.MatchString(line):
+			sawConfigured = true
+			if regexp.MustCompile(`[^_]port=5985\b`).MatchString(line) || !regexp.MustCompile(`default_port=5985\b`).MatchString(line) {
+				t.Errorf("the provider's port is logged as if it were used, not as the default:\n%s", line)
+			}
+		}
+	}
+	if !sawConnect || !sawConfigured {
+		t.Fatalf("the DEBUG log (%d bytes) lacks the provider's lines (connecting %v, configured %v)", len(log), sawConnect, sawConfigured)
+	}
+}
+
+// TestAccProvider_fileNamedAsUsed: a message names the file the way the
+// host used it, once: config_path "%windir%\..." that the host cannot find
+// is reported as the C:\Windows\... path it looked for, not as both.
+func TestAccProvider_fileNamedAsUsed(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("the simulator's Windows folder is C:\\Windows")
+	}
+	tg := acctest.NewSimTarget(t, testfixtures.Base, nil)
+	config := strings.Replace(tg.ProviderBlock(), `provider "iis" {`, `provider "iis" {
+  config_path = "%windir%\\System32\\inetsrv\\config\\missing.config"`, 1) + `
+resource "iis_request_filtering_extension" "test" {
+  extension = ".tfacc"
+  allowed   = true
+}
+`
+	want := regexp.MustCompile(`(?s)Cannot set \.tfacc at the server scope of 127\.0\.0\.1.*\bread C:\\Windows\\System32\\inetsrv\\config\\missing\.config\s+on\s+127\.0\.0\.1:\s+Could\s+not\s+find\s+file\s+'C:\\Windows\\System32\\inetsrv\\config\\missing\.config'`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps:                    []resource.TestStep{{Config: config, ExpectError: want}},
+	})
+}

@@ -1,0 +1,67 @@
+package resources
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// TestExtensionValidator_suggestion: a value that is almost an extension
+// gets the one that works as its fix, and the fix is itself accepted; a
+// value with no single meaning gets no suggestion at all.
+func TestExtensionValidator_suggestion(t *testing.T) {
+	cases := []struct {
+		in, problem, fix string // fix "" means no "write ..." suggestion
+	}{
+		{"*.config", "it does not start with a dot", ".config"},
+		{"config", "it does not start with a dot", ".config"},
+		{" .config ", "it starts or ends with white space", ".config"},
+		{" config", "it starts or ends with white space", ".config"},
+		{"*config", "it does not start with a dot", ".config"},
+		{"..config", "it starts with two dots", ".config"},
+		{".config ", "it starts or ends with white space", ".config"},
+		{".con fig", "it holds characters that cannot be part of a file extension", ""},
+		{".exe.config", "", ""},
+		{"*.*", "it does not start with a dot", ""},
+		{"*", "it does not start with a dot", ""},
+		{"con fig", "it does not start with a dot", ""},
+		{".", "it holds characters that cannot be part of a file extension", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			resp := &validator.StringResponse{}
+			extensionValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("extension"), ConfigValue: types.StringValue(c.in)}, resp)
+			if c.problem == "" {
+				if resp.Diagnostics.HasError() {
+					t.Fatalf("refused: %v", resp.Diagnostics)
+				}
+				return
+			}
+			if len(resp.Diagnostics) != 1 {
+				t.Fatalf("want one diagnostic, got %v", resp.Diagnostics)
+			}
+			msg := resp.Diagnostics[0].Detail()
+			if !strings.Contains(msg, c.problem) {
+				t.Errorf("message %q lacks %q", msg, c.problem)
+			}
+			hasFix := strings.Contains(msg, "; write ")
+			switch {
+			case c.fix == "" && hasFix:
+				t.Errorf("message %q suggests a fix where none is valid", msg)
+			case c.fix != "" && !strings.Contains(msg, c.problem+`; write "`+c.fix+`".`):
+				t.Errorf("message %q does not suggest %q", msg, c.fix)
+			}
+			if c.fix != "" { // following the advice must work
+				again := &validator.StringResponse{}
+				extensionValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("extension"), ConfigValue: types.StringValue(c.fix)}, again)
+				if again.Diagnostics.HasError() {
+					t.Errorf("the suggested %q is refused: %v", c.fix, again.Diagnostics)
+				}
+			}
+		})
+	}
+}
