@@ -3,9 +3,12 @@ package datasources
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -31,6 +34,10 @@ var (
 
 // NewDistributionPointContent is the data source's constructor.
 func NewDistributionPointContent() datasource.DataSource { return &DistributionPointContent{} }
+
+// vdirPattern is one virtual directory name: no '/', which would make the
+// URL another path, no backslash, '?' or '#', which a URL path cannot hold.
+var vdirPattern = regexp.MustCompile(`^[^/\\?#\s]+$`)
 
 type contentModel struct {
 	Host               types.String   `tfsdk:"host"`
@@ -88,6 +95,7 @@ func (d *DistributionPointContent) Schema(_ context.Context, _ datasource.Schema
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "The IIS site that holds the DP's virtual directories; default `" + DefaultSite + "`.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"virtual_directories": schema.ListAttribute{
 				ElementType: types.StringType,
@@ -95,6 +103,8 @@ func (d *DistributionPointContent) Schema(_ context.Context, _ datasource.Schema
 				Computed:    true,
 				MarkdownDescription: "The virtual directories whose URLs are checked. Default: those of `SMS_DP_SMSPKG$`, `CCMTOKENAUTH_SMS_DP_SMSPKG$` " +
 					"and `NOCERT_SMS_DP_SMSPKG$` that the site declares in applicationHost.config, or `SMS_DP_SMSPKG$` (with a warning) when it declares none.",
+				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(stringvalidator.RegexMatches(vdirPattern,
+					"must be a virtual directory name such as SMS_DP_SMSPKG$, without slashes"))},
 			},
 			"fail_on_blocked": schema.BoolAttribute{
 				Optional: true,
@@ -201,9 +211,7 @@ func (d *DistributionPointContent) Read(ctx context.Context, req datasource.Read
 func vdirsOf(m *contentModel, doc *apphost.Doc, site, host string, diags *diag.Diagnostics) []string {
 	var vdirs []string
 	for _, v := range m.VirtualDirectories {
-		if s := strings.Trim(v.ValueString(), "/"); s != "" {
-			vdirs = append(vdirs, s)
-		}
+		vdirs = append(vdirs, v.ValueString())
 	}
 	if len(vdirs) == 0 {
 		vdirs = dpVirtualDirectories(doc, site)

@@ -189,3 +189,35 @@ func TestAccDistributionPointContent_notADP(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccDistributionPointContent_arguments: virtual_directories chooses
+// the URLs checked; a virtual directory with a slash, an empty list or an
+// empty site is refused at plan time with what to write instead.
+func TestAccDistributionPointContent_arguments(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("needs the simulator's content library")
+	}
+	lib := contentlib.Build(t, contentlib.OSDResults)
+	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, nil, acctest.SimOptions{ContentLibrary: lib})
+	cfg := func(args string) string {
+		return tg.ProviderBlock() + "\ndata \"iis_distribution_point_content\" \"x\" {\n" + args + "\n}\n"
+	}
+	const addr = "data.iis_distribution_point_content.x"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: cfg(`virtual_directories = ["Default Web Site/SMS_DP_SMSPKG$"]`), PlanOnly: true, ExpectError: acctest.Phrase("must be a virtual directory name such as SMS_DP_SMSPKG$, without slashes")},
+			{Config: cfg(`virtual_directories = []`), PlanOnly: true, ExpectError: acctest.Phrase("list must contain at least 1 elements")},
+			{Config: cfg(`site = ""`), PlanOnly: true, ExpectError: acctest.Phrase("string length must be at least 1")},
+			// Last, so that the test's final destroy has a valid configuration.
+			{
+				Config: cfg(`virtual_directories = ["CCMTOKENAUTH_SMS_DP_SMSPKG$"]`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("refused").AtSliceIndex(0).AtMapKey("url"),
+						knownvalue.StringExact("/CCMTOKENAUTH_SMS_DP_SMSPKG$/PKG00012.1/Tools/OSDResults/OSDResults.exe.config")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("refused"), knownvalue.ListSizeExact(1)),
+				},
+			},
+		},
+	})
+}
