@@ -199,7 +199,10 @@ func (p *IISProvider) Resources(_ context.Context) []func() resource.Resource {
 }
 
 func (p *IISProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{datasources.NewRequestFiltering}
+	return []func() datasource.DataSource{
+		datasources.NewRequestFiltering,
+		datasources.NewDistributionPointContent, // issue 17: content a DP's IIS would refuse
+	}
 }
 
 func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {

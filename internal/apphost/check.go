@@ -128,7 +128,11 @@ func highBit(s string) bool {
 // query string length (404.15), double escaping (404.11), high-bit
 // characters (404.12), the file extension (404.7), hidden segments (404.8).
 func (p *Policy) Check(url string) Verdict {
-	r := parseRequestURL(url)
+	return p.check(url, parseRequestURL(url))
+}
+
+// check is Check on a URL already parsed (Checker.Examine parses once).
+func (p *Policy) check(url string, r requestURL) Verdict {
 	v := Verdict{URL: url, Location: p.Location, Allowed: true}
 	block := func(status, rule string, sv SettingValue, reason string) Verdict {
 		v.Allowed, v.Status, v.Rule, v.Reason = false, status, rule, reason

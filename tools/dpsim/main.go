@@ -4,6 +4,7 @@
 //
 //	go run ./tools/dpsim -listen 127.0.0.1:0 -config-file FILE -username U -password P [-tls]
 //	    [-auth negotiate,kerberos,basic] [-keytab FILE] [-allow-unencrypted] [-fail NAME[@N],...]
+//	    [-content-library DIR]
 //
 // Authentication is that of a Windows host out of the box unless -auth
 // says otherwise: Negotiate (NTLM, with message encryption over HTTP) and
@@ -35,6 +36,9 @@ func main() {
 	keytabFile := flag.String("keytab", "", "with kerberos: the keytab of the service principal HTTP/<host>@REALM")
 	allowUnencrypted := flag.Bool("allow-unencrypted", false, "accept Basic credentials and plain message bodies over HTTP (winrm/config/service AllowUnencrypted; false on Windows)")
 	verbose := flag.Bool("v", false, "log every exchange to stderr")
+	// The content library (issue 17): a folder laid out as SCCMContentLib,
+	// reported in the simulated registry as ContentLibraryPath.
+	contentLib := flag.String("content-library", "", "folder laid out as a DP's SCCMContentLib (PkgLib, DataLib with <file>.INI entries), reported at HKLM\\SOFTWARE\\Microsoft\\SMS\\DP ContentLibraryPath as "+dpsim.DefaultContentLibrary)
 	failSpec := flag.String("fail", "", "inject modelled Windows failures: NAME, NAME@N (only at the Nth occurrence), comma-separated; \"help\" lists the names")
 	flag.Parse()
 	failures, done := parseFail(*failSpec, os.Stdout)
@@ -53,6 +57,7 @@ func main() {
 	}
 	opts := dpsim.Options{ConfigFile: *file, Listen: *listen, Username: *user, Password: *pass, TLS: *useTLS, Auth: auth}
 	opts.Host.Failures = failures
+	opts.Host.ContentLibrary = *contentLib
 	if *verbose {
 		opts.Logf = log.New(os.Stderr, "dpsim: ", log.LstdFlags|log.Lmicroseconds).Printf
 	}

@@ -19,6 +19,8 @@ var scripts = map[string]string{
 	"Loader.ps1":      remotefile.Loader,
 	"ReadScript.ps1":  remotefile.ReadScript,
 	"WriteScript.ps1": remotefile.WriteScript,
+	// The content library scan (issue 17): tests/pester/ContentScript.Tests.ps1.
+	"ContentScript.ps1": remotefile.ContentScript,
 }
 
 func main() {

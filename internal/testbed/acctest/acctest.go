@@ -74,6 +74,9 @@ type SimTarget struct {
 // SimOptions vary a simulated DP.
 type SimOptions struct {
 	TLS bool // serve HTTPS with a self-signed certificate; the provider block trusts it through ca_cert
+	// ContentLibrary makes the simulator a DP with this folder as its
+	// content library (see dpsim.HostOptions.ContentLibrary).
+	ContentLibrary string
 }
 
 // NewSimTarget starts a simulator on a copy of fixture (or of the given
@@ -93,7 +96,8 @@ func NewSimTargetWith(t testing.TB, fixture string, content []byte, o SimOptions
 			t.Fatal(err)
 		}
 	}
-	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "tf-acc", Password: "acc-Passw0rd!", TLS: o.TLS})
+	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "tf-acc", Password: "acc-Passw0rd!", TLS: o.TLS,
+		Host: dpsim.HostOptions{ContentLibrary: o.ContentLibrary}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,8 @@ type Host struct {
 	reads     atomic.Int64
 	writes    atomic.Int64
 	kills     atomic.Int64
+
+	contentScans atomic.Int64 // content library scans run (content.go)
 }
 
 // OpStats counts the provider's remote operations the host carried out, and
@@ -57,6 +59,15 @@ type HostOptions struct {
 	// AfterReplace runs right after the atomic swap, before the answer is
 	// written: fault tests drop connections or stall here.
 	AfterReplace func()
+
+	// ContentLibrary, when set, makes the host a DP with this local folder
+	// (laid out as SCCMContentLib: PkgLib, DataLib) as its content library;
+	// unset, the host has no HKLM\SOFTWARE\Microsoft\SMS\DP key.
+	// ContentLibraryPath is the registry's ContentLibraryPath value for it
+	// (default DefaultContentLibrary). See content.go.
+	ContentLibrary     string
+	ContentLibraryPath string
+
 	// Failures, when set, injects modelled Windows failures into the
 	// scripts (see FailureNames); tests may change it while the host runs.
 	Failures *Failures
@@ -143,6 +154,9 @@ func (h *Host) Run(commandLine string, stdin []byte) (stdout, stderr []byte, exi
 	case remotefile.WriteScript:
 		h.writes.Add(1)
 		return h.runScript(true, params, payload)
+	case remotefile.ContentScript: // the content library scan (content.go)
+		h.contentScans.Add(1)
+		return h.runContent(params)
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(op), "\n")
 	return nil, []byte(fmt.Sprintf("the DP simulator does not know this script (first line: %q); it runs only the provider's own scripts\r\n", first)), 1
