@@ -178,19 +178,12 @@ func (d *RequestFiltering) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d.data.StartPrefetch(ctx)
-	store, host, err := d.data.StoreFor(m.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc := m.Location.ValueString()
 	if m.Site.IsNull() || m.Site.ValueString() == "" {
 		m.Site = types.StringValue(DefaultSite)
 	}
-	doc, err := store.Read(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read request filtering of "+host, err.Error())
+	doc, store, host, ok := d.data.ReadDoc(ctx, m.Host, func(h string) string { return "request filtering of " + h }, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	fail := func(err error) {

@@ -104,3 +104,28 @@ func ConfigureData(data any, diags *diag.Diagnostics) *ProviderData { return con
 func (pd *ProviderData) StoreFor(host types.String) (*hostconfig.Store, string, error) {
 	return pd.store(host)
 }
+
+// importingKey marks, in private state, a resource that ImportState has
+// started and no Read has completed yet: its state is an import ID, not a
+// last known state, so a DP that does not answer is an error for it even
+// with unreachable_hosts = "warn".
+const importingKey = "importing"
+
+// markImporting is called by every ImportState.
+func markImporting(ctx context.Context, p privateSetter) diag.Diagnostics {
+	return p.SetKey(ctx, importingKey, []byte("true"))
+}
+
+// readUseOf says whether a Read refreshes a last known state or completes an
+// import; a Read that succeeds calls doneImporting.
+func readUseOf(ctx context.Context, p privateGetter) readUse {
+	if b, _ := p.GetKey(ctx, importingKey); len(b) > 0 {
+		return needing
+	}
+	return refreshing
+}
+
+// doneImporting clears the mark of markImporting.
+func doneImporting(ctx context.Context, p privateSetter) diag.Diagnostics {
+	return p.SetKey(ctx, importingKey, nil)
+}

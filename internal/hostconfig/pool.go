@@ -68,10 +68,10 @@ const PrefetchLimit = 32
 
 // Prefetch reads the file of every host into its Store's cache, at most
 // PrefetchLimit at a time, and returns when all have finished. With the
-// cache off it does nothing: the reads would be thrown away. A host that
-// fails gets its error in the map; nothing is retried here, because a
-// resource on that host reads it again, with retries, and reports the
-// failure where the user can see which resource it stops.
+// cache off it does nothing: the reads would be thrown away. Each read is
+// the host's read of this run, retries and budget included: a host that
+// fails gets its error in the map, and the resources on it get the same
+// error from their Store without reading again.
 func (p *Pool) Prefetch(ctx context.Context, hosts []string) map[string]error {
 	if !p.opts.Cache {
 		return nil

@@ -32,6 +32,11 @@ type Options struct {
 	Attempts    int           // re-applications after conflicts; default DefaultAttempts
 	ReadRetries int           // retries of a read after a transient error; default 3
 	RetryDelay  time.Duration // first retry delay, doubled each time; default 250ms
+	// ReadBudget bounds one read of the host, its retries included; 0
+	// leaves it to the caller's context. The provider sets its timeout
+	// here, so that a host that does not answer costs one timeout per run
+	// (see UnreachableError), however many resources and retries wait on it.
+	ReadBudget time.Duration
 }
 
 // Optimized is what the provider uses unless told otherwise.
@@ -57,6 +62,13 @@ type Store struct {
 
 	readMu sync.Mutex // one fetch at a time; the others wait for its copy
 	cache  snapshot   // guarded by readMu
+	// down is the answer of a host that did not answer a read: every
+	// later read and write of this process gets it at once. failed is a
+	// read's other failure (a file that does not parse, a refusal), given
+	// to the reads that follow instead of asking again: one read, one
+	// answer for every resource on the host. Both guarded by readMu.
+	down   *UnreachableError
+	failed error
 
 	commitMu sync.Mutex // one read-modify-write at a time per host in this process
 	queueMu  sync.Mutex
@@ -127,24 +139,62 @@ func (e *FileError) Unwrap() error { return e.Err }
 
 // Read returns the file: the copy this process last read or wrote when the
 // cache is on, so a refresh of many resources costs one command per host.
+// When the host's read failed, the resources that read after it get the
+// same error without another read.
 func (s *Store) Read(ctx context.Context) (*apphost.Doc, error) {
-	snap, err := s.current(ctx, false, false)
+	snap, err := s.current(ctx, readShared)
 	if err != nil {
 		return nil, err
 	}
 	return snap.doc, nil
 }
 
-// current returns the cached snapshot, or fetches one (fresh forces a
-// fetch; settled also waits for a write in progress on the host).
-func (s *Store) current(ctx context.Context, fresh, settled bool) (snapshot, error) {
+// readMode says how current may answer.
+type readMode int
+
+const (
+	readCached  readMode = iota // the cached copy will do
+	readShared                  // ...and so will the cached failure of a read
+	readFresh                   // read the file again
+	readSettled                 // read it again once a write in progress on the host ends
+)
+
+// current returns the cached snapshot, or fetches one. A host found
+// unreachable in this process answers with that at once, whatever the mode:
+// a write needs a read first, and a second wait would only repeat the first.
+func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.opts.Cache && !fresh && s.cache.doc != nil {
-		s.count(func(st *Stats) { st.CacheHits++ })
-		return s.cache, nil
+	if s.down != nil {
+		return snapshot{}, s.down
 	}
-	return s.loadLocked(s.fetch(ctx, settled))
+	if s.opts.Cache && mode <= readShared {
+		if s.cache.doc != nil {
+			s.count(func(st *Stats) { st.CacheHits++ })
+			return s.cache, nil
+		}
+		if mode == readShared && s.failed != nil {
+			return snapshot{}, s.failed
+		}
+	}
+	return s.readLocked(ctx, mode == readSettled)
+}
+
+// readLocked reads and parses the file and records the answer: the copy,
+// or the failure that the reads after it share. A read the caller canceled
+// says nothing about the host and is not recorded. readMu is held.
+func (s *Store) readLocked(ctx context.Context, settled bool) (snapshot, error) {
+	snap, err := s.loadLocked(s.fetch(ctx, settled))
+	var down *UnreachableError
+	switch {
+	case err == nil:
+		s.failed = nil
+	case errors.As(err, &down):
+		s.down = down
+	case ctx.Err() == nil && s.opts.Cache:
+		s.failed = err
+	}
+	return snap, err
 }
 
 // loadLocked parses a file just read and keeps it as the cached copy when
@@ -164,16 +214,21 @@ func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
 	return snap, nil
 }
 
-// prefetch fills the cache with one read attempt, unless a copy is there:
-// a refresh that is about to need the file starts its read early.
+// prefetch fills the cache, unless a copy or an answer is there: a refresh
+// that is about to need the file starts its read early. Its answer, a copy
+// or a failure, is the one the resources on the host get.
 func (s *Store) prefetch(ctx context.Context) error {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.cache.doc != nil {
+	switch {
+	case s.down != nil:
+		return s.down
+	case s.failed != nil:
+		return s.failed
+	case s.cache.doc != nil:
 		return nil
 	}
-	s.count(func(st *Stats) { st.Reads++ })
-	_, err := s.loadLocked(s.files.Read(ctx, s.path))
+	_, err := s.readLocked(ctx, false)
 	return err
 }
 
@@ -188,21 +243,48 @@ func (s *Store) remember(snap snapshot) {
 }
 
 // fetch reads the file, retrying with backoff when the failure is transient
-// (a dropped connection, a timeout, a busy host). Reading twice is harmless.
+// (a dropped connection, a timeout, a busy host), all within the read
+// budget. Reading twice is harmless. A host that did not answer (no
+// connection, or no reply before the budget ran out) gets an
+// *UnreachableError; a host that answered with an error gets that error.
 func (s *Store) fetch(ctx context.Context, settled bool) (*remotefile.File, error) {
+	start := time.Now()
+	bctx := ctx
+	if s.opts.ReadBudget > 0 {
+		var cancel context.CancelFunc
+		bctx, cancel = context.WithTimeout(ctx, s.opts.ReadBudget)
+		defer cancel()
+	}
 	delay := s.opts.RetryDelay
 	read := s.files.Read
 	if settled {
 		read = s.files.ReadSettled
 	}
-	for attempt := 0; ; attempt++ {
+	logReadStart(ctx, s.host, s.path)
+	for attempt := 1; ; attempt++ {
 		s.count(func(st *Stats) { st.Reads++ })
-		f, err := read(ctx, s.path)
-		if err == nil || attempt >= s.opts.ReadRetries || !Transient(err) || ctx.Err() != nil {
-			return f, err
+		f, err := read(bctx, s.path)
+		if err == nil {
+			logReadEnd(ctx, s.host, start, attempt, len(f.Content), nil)
+			return f, nil
 		}
-		s.count(func(st *Stats) { st.ReadRetries++ })
-		if err := sleep(ctx, delay); err != nil {
+		if ctx.Err() != nil {
+			logReadEnd(ctx, s.host, start, attempt, 0, err)
+			return f, err // a cancellation by the caller is no answer of the host's
+		}
+		retry := attempt <= s.opts.ReadRetries && Transient(err) && bctx.Err() == nil
+		if dl, ok := bctx.Deadline(); retry && ok && time.Until(dl) < delay {
+			retry = false // the pause would outlast the budget
+		}
+		if retry {
+			s.count(func(st *Stats) { st.ReadRetries++ })
+			retry = sleep(bctx, delay) == nil
+		}
+		if !retry {
+			if silent(bctx, err) {
+				err = &UnreachableError{Host: s.host, Path: s.path, Attempts: attempt, Elapsed: time.Since(start), Err: err}
+			}
+			logReadEnd(ctx, s.host, start, attempt, 0, err)
 			return nil, err
 		}
 		delay *= 2
@@ -256,7 +338,7 @@ func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
 		// Read before taking the batch: the read's round trips are a window
 		// in which the rest of the apply's edits for this host arrive. (An
 		// error here is met again, and reported, inside commit.)
-		_, _ = s.current(ctx, false, false)
+		_, _ = s.current(ctx, readShared)
 		s.queueMu.Lock()
 		batch := s.queue
 		s.queue, s.leading = nil, false
@@ -277,14 +359,14 @@ func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
 // commit runs one read-modify-write for a batch and answers every edit.
 func (s *Store) commit(ctx context.Context, batch []*pending) {
 	s.count(func(st *Stats) { st.Edits += len(batch) })
-	fresh := false
+	mode := readShared
 	var next *snapshot // the file a conflict answer brought back
 	for attempt := 1; ; attempt++ {
 		var snap snapshot
 		var err error
 		if next != nil {
 			snap, next = *next, nil
-		} else if snap, err = s.current(ctx, fresh, false); err != nil {
+		} else if snap, err = s.current(ctx, mode); err != nil {
 			answerAll(batch, err)
 			return
 		}
@@ -294,7 +376,14 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			return
 		}
 		s.count(func(st *Stats) { st.Writes++ })
-		_, err = s.files.Write(ctx, s.path, snap.file.SHA256, doc.Bytes())
+		logWriteStart(ctx, s.host, s.path, len(batch), len(doc.Bytes()))
+		wstart := time.Now()
+		res, err := s.files.Write(ctx, s.path, snap.file.SHA256, doc.Bytes())
+		backup := ""
+		if res != nil {
+			backup = res.Backup
+		}
+		logWriteEnd(ctx, s.host, wstart, len(doc.Bytes()), backup, err)
 		var conflict *remotefile.ConflictError
 		switch {
 		case err == nil:
@@ -307,7 +396,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 				answerAll(batch, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", snap.file.Path, s.host, attempt))
 				return
 			}
-			fresh = true                 // the cached copy is stale: read the file again...
+			mode = readFresh             // the cached copy is stale: read the file again...
 			if conflict.Current != nil { // ...unless the host sent it along
 				if d, perr := apphost.Parse(conflict.Current.Content); perr == nil {
 					cur := conflict.Current
@@ -378,7 +467,7 @@ func answerAll(batch []*pending, err error) {
 func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphost.Doc, werr error) (*apphost.Doc, error) {
 	// The write may still be running on the host (its answer lost, not
 	// its work): wait for the host's write lock before looking.
-	now, err := s.current(ctx, true, true)
+	now, err := s.current(ctx, readSettled)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w; whether the change was applied is unknown (the file could not be read back: %v): run terraform plan to see the state of %s", werr, err, s.host)
