@@ -109,5 +109,3 @@ type runnerFunc func(ctx context.Context, script string, stdin []byte) (remotefi
 func (f runnerFunc) RunPowerShell(ctx context.Context, script string, stdin []byte) (remotefile.Output, error) {
 	return f(ctx, script, stdin)
 }
-
-
