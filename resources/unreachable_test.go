@@ -37,7 +37,8 @@ func fleetOfThree(ctx context.Context, t *testing.T) (*tfrun.Harness, string, []
 		// Close waits for the server's end, once: a test that kills a DP
 		// closes it first.
 		t.Cleanup(func() {
-			if _, err := net.Dial("tcp", sim.Addr.String()); err == nil {
+			if c, err := net.Dial("tcp", sim.Addr.String()); err == nil {
+				_ = c.Close()
 				_ = sim.Close()
 			}
 		})
