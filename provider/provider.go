@@ -202,6 +202,7 @@ func (p *IISProvider) Resources(_ context.Context) []func() resource.Resource {
 		resources.NewRequestFilteringExtension,
 		resources.NewRequestFilteringHiddenSegment,
 		resources.NewRequestFilteringSettings,
+		resources.NewRequestFilteringPolicy,
 	}
 }
 

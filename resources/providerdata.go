@@ -33,6 +33,9 @@ type ProviderData struct {
 	// reported remembers the DPs whose unreachability this process has
 	// told the user about, so that it is told once per DP.
 	reported onceSet
+	// claims are the entries the resources planned in this process manage,
+	// to refuse a plan where two resources manage one entry (claims.go).
+	claims claimSet
 }
 
 // onceSet hands out each key's first turn once.

@@ -38,6 +38,10 @@ func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool,
 	return &Pool{dial: dial, path: path, keepBackups: keepBackups, opts: opts, gzip: gzip, canonical: canonical, stores: map[string]*Store{}}
 }
 
+// Canonical names host as the pool keys it: two spellings of one endpoint
+// give one name.
+func (p *Pool) Canonical(host string) string { return p.canonical(host) }
+
 // Path is the configured file path, as the user wrote it.
 func (p *Pool) Path() string { return p.path }
 
