@@ -230,7 +230,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 	}
 	for _, k := range slices.Backward(sortedKeys(rec.Verbs)) {
 		if _, ok := w.verbs[k]; !ok {
-			if err := e.do("restoring verb "+k)(e.cur.DeleteAllowed(apphost.Verbs(), loc, k, rec.Verbs[k])); err != nil {
+			if err := e.do("restoring verb " + k)(e.cur.DeleteAllowed(apphost.Verbs(), loc, k, rec.Verbs[k])); err != nil {
 				return nil, old, err
 			}
 			delete(rec.Verbs, k)
@@ -238,7 +238,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 	}
 	for _, k := range slices.Backward(sortedKeys(rec.Segments)) {
 		if !slices.Contains(w.segs, k) {
-			if err := e.do("hiding segment "+k+" again")(e.cur.RestoreSegment(loc, k, rec.Segments[k])); err != nil {
+			if err := e.do("hiding segment " + k + " again")(e.cur.RestoreSegment(loc, k, rec.Segments[k])); err != nil {
 				return nil, old, err
 			}
 			delete(rec.Segments, k)
@@ -246,7 +246,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 	}
 	for _, k := range slices.Backward(sortedKeys(rec.Extensions)) {
 		if _, ok := w.exts[k]; !ok {
-			if err := e.do("restoring extension "+k)(e.cur.DeleteFileExtension(loc, k, rec.Extensions[k])); err != nil {
+			if err := e.do("restoring extension " + k)(e.cur.DeleteFileExtension(loc, k, rec.Extensions[k])); err != nil {
 				return nil, old, err
 			}
 			delete(rec.Extensions, k)
@@ -258,7 +258,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 			if !ok {
 				return nil, old, fmt.Errorf("the ownership record names an unknown collection %q: remove the resource with terraform state rm and import it again", c.Collection)
 			}
-			if err := e.do("putting back "+c.Key)(e.cur.UncutEntry(pc.c, c.Cut, c.Op, c.Key)); err != nil {
+			if err := e.do("putting back " + c.Key)(e.cur.UncutEntry(pc.c, c.Cut, c.Op, c.Key)); err != nil {
 				return nil, old, err
 			}
 		}
@@ -288,7 +288,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 	allowed := func(c apphost.Collection, m map[string]bool, owns map[string]apphost.ExtensionOwnership) error {
 		for _, k := range sortedKeys(m) {
 			if _, had := owns[k]; had {
-				if err := e.do("setting "+k)(e.cur.SetAllowed(c, loc, k, m[k])); err != nil {
+				if err := e.do("setting " + k)(e.cur.SetAllowed(c, loc, k, m[k])); err != nil {
 					return err
 				}
 				continue
@@ -473,4 +473,3 @@ func readWebDAV(doc *apphost.Doc, loc string, cur types.Bool, importing bool) (t
 	}
 	return cur, nil
 }
-
