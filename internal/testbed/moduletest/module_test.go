@@ -96,7 +96,7 @@ resource "iis_request_filtering_settings" "packages" {
 		}
 	}
 	outputs, err := tf.Output(ctx)
-	if err != nil || !strings.Contains(string(outputs["rules"].Value), dps[1].Addr.String()+"||.mdb") {
+	if err != nil || !strings.Contains(string(outputs["rules"].Value), fmt.Sprintf(`%q: %q`, dps[1].Addr.String(), dps[1].Addr.String()+"|")) {
 		t.Fatalf("the rules output does not list the import IDs: %s (%v)", outputs["rules"].Value, err)
 	}
 
@@ -133,9 +133,9 @@ resource "iis_request_filtering_settings" "packages" {
 	edit(drifted, `<add fileExtension=".mdb" allowed="true" />`, `<add fileExtension=".mdb" allowed="false" />`)
 	edit(drifted, `allowDoubleEscaping="true"`, `allowDoubleEscaping="false"`)
 	edit(dps[0], `<remove segment="bin" />`, ``)
-	module := "module.dp_request_filtering.iis_request_filtering_extension.this"
+	module := "module.dp_request_filtering.iis_request_filtering_policy.this"
 	want := []string{
-		fmt.Sprintf("DRIFT\t%s\t(server)\t.mdb\tallowed: true -> false\t%s[\"%s|.mdb\"]", drifted.Addr, module, drifted.Addr),
+		fmt.Sprintf("DRIFT\t%s\t(server)\tfile_extensions[.mdb]\ttrue -> false\t%s[\"%s\"]", drifted.Addr, module, drifted.Addr),
 		fmt.Sprintf("DRIFT\t%s\tDefault Web Site/SMS_DP_SMSPKG$\tallow_double_escaping\ttrue -> false\tiis_request_filtering_settings.packages[\"%s\"]", drifted.Addr, drifted.Addr),
 		fmt.Sprintf("DRIFT\t%s\tDefault Web Site/SMS_DP_SMSPKG$\thidden segment bin\tallowed -> hidden again (deleted)\tiis_request_filtering_hidden_segment.bin[\"%s\"]", dps[0].Addr, dps[0].Addr),
 	}
@@ -158,7 +158,7 @@ resource "iis_request_filtering_settings" "packages" {
 		t.Fatalf("drift lines\n%s\nwant exactly\n%s\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), out)
 	}
 	// Terraform's own plan output names the drifted resources too, and only them.
-	if n := strings.Count(out, " has changed") + strings.Count(out, " has been deleted"); n != 3 || !strings.Contains(out, fmt.Sprintf(`this["%s|.mdb"] has changed`, drifted.Addr)) {
+	if n := strings.Count(out, " has changed") + strings.Count(out, " has been deleted"); n != 3 || !strings.Contains(out, fmt.Sprintf(`this["%s"] has changed`, drifted.Addr)) {
 		t.Fatalf("the plan output should name exactly the 3 drifted resources (%d):\n%s", n, out)
 	}
 
