@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
@@ -61,7 +62,7 @@ type Store struct {
 	opts  Options
 
 	readMu sync.Mutex // one fetch at a time; the others wait for its copy
-	cache  snapshot   // guarded by readMu
+	cache  cached     // guarded by readMu
 	// down is the answer of a host that did not answer a read: every
 	// later read and write of this process gets it at once. failed is a
 	// read's other failure (a file that does not parse, a refusal), given
@@ -82,6 +83,37 @@ type Store struct {
 type snapshot struct {
 	file *remotefile.File
 	doc  *apphost.Doc
+}
+
+// cached is the last copy read or written. Its bytes are kept; its parsed
+// document (about ten times their size) only as long as a resource holds
+// it, through a weak pointer: a fleet's plan keeps hundreds of DPs' files,
+// and memory would otherwise grow by the parsed tree of each (issue 14's
+// target is 0.25 MiB per DP). A document the collector took is parsed
+// again from the bytes, which is what the next resource on the host would
+// have cost without a cache, without a round trip.
+type cached struct {
+	file *remotefile.File
+	doc  weak.Pointer[apphost.Doc]
+}
+
+// keep makes snap the cached copy.
+func (c *cached) keep(snap snapshot) {
+	*c = cached{file: snap.file, doc: weak.Make(snap.doc)}
+}
+
+// snapshot returns the cached copy, parsing its bytes again when the
+// document was collected.
+func (c *cached) snapshot() (snapshot, error) {
+	if d := c.doc.Value(); d != nil {
+		return snapshot{file: c.file, doc: d}, nil
+	}
+	d, err := apphost.Parse(c.file.Content)
+	if err != nil {
+		return snapshot{}, err
+	}
+	c.doc = weak.Make(d)
+	return snapshot{file: c.file, doc: d}, nil
 }
 
 // Stats counts what a Store did, for tests and benchmarks.
@@ -169,9 +201,13 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 		return snapshot{}, s.down
 	}
 	if s.opts.Cache && mode <= readShared {
-		if s.cache.doc != nil {
+		if s.cache.file != nil {
 			s.count(func(st *Stats) { st.CacheHits++ })
-			return s.cache, nil
+			snap, err := s.cache.snapshot()
+			if err != nil {
+				return snapshot{}, &FileError{Host: s.host, Path: s.cache.file.Path, Err: err}
+			}
+			return snap, nil
 		}
 		if mode == readShared && s.failed != nil {
 			return snapshot{}, s.failed
@@ -209,7 +245,7 @@ func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
 	}
 	snap := snapshot{file: f, doc: doc}
 	if s.opts.Cache {
-		s.cache = snap
+		s.cache.keep(snap)
 	}
 	return snap, nil
 }
@@ -225,7 +261,7 @@ func (s *Store) prefetch(ctx context.Context) error {
 		return s.down
 	case s.failed != nil:
 		return s.failed
-	case s.cache.doc != nil:
+	case s.cache.file != nil:
 		return nil
 	}
 	_, err := s.readLocked(ctx, false)
@@ -238,7 +274,7 @@ func (s *Store) remember(snap snapshot) {
 		return
 	}
 	s.readMu.Lock()
-	s.cache = snap
+	s.cache.keep(snap)
 	s.readMu.Unlock()
 }
 
