@@ -69,11 +69,11 @@ func TestAccPolicy_lifecycle(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(policyAddr, tfjsonpath.New("id"), knownvalue.StringExact(pkgLocation)),
 					statecheck.ExpectKnownValue(policyAddr, tfjsonpath.New("file_extensions").AtMapKey(".mdb"), knownvalue.Bool(true)),
-					acctest.Check(contains(t, tg, []string{
+					contains(t, tg, []string{
 						`<location path="` + pkgLocation + `">`,
 						`<remove fileExtension=".config" />`, `<add fileExtension=".config" allowed="true" />`,
 						`<add fileExtension=".mdb" allowed="true" />`, `<remove segment="bin" />`, `<add verb="TRACE" allowed="false" />`,
-					})),
+					}),
 				},
 			},
 			{
@@ -95,9 +95,9 @@ func TestAccPolicy_lifecycle(t *testing.T) {
 					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(policyAddr, tfjsonpath.New("file_extensions").AtMapKey(".mdb"), knownvalue.Bool(true)),
 				}},
-				ConfigStateChecks: []statecheck.StateCheck{acctest.Check(contains(t, tg,
+				ConfigStateChecks: []statecheck.StateCheck{contains(t, tg,
 					[]string{`<add fileExtension=".mdb" allowed="true" />`, `<add verb="TRACE" allowed="false" />`},
-					`<add fileExtension=".mdb" allowed="false" />`+"\r\n"+`                    <add verb`))},
+					`<add fileExtension=".mdb" allowed="false" />`+"\r\n"+`                    <add verb`)},
 			},
 			{
 				ResourceName:      policyAddr,
@@ -149,9 +149,9 @@ func TestAccPolicy_exclusive(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: config(true),
-				ConfigStateChecks: []statecheck.StateCheck{acctest.Check(contains(t, tg,
+				ConfigStateChecks: []statecheck.StateCheck{contains(t, tg,
 					[]string{fmt.Sprintf(tfa, "true"), `<remove segment="bin" />`, `<fileExtensions applyToWebDAV="false">`, `<verbs applyToWebDAV="false">`},
-					`.tfb`, `PROPFIND`, `App_Data" />`+"\r\n"+`                        <remove segment="bin"`))},
+					`.tfb`, `PROPFIND`, `App_Data" />`+"\r\n"+`                        <remove segment="bin"`)},
 			},
 			{
 				PreConfig: func() {
@@ -162,7 +162,7 @@ func TestAccPolicy_exclusive(t *testing.T) {
 					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(policyAddr, tfjsonpath.New("file_extensions"), knownvalue.MapExact(map[string]knownvalue.Check{".tfa": knownvalue.Bool(true)})),
 				}},
-				ConfigStateChecks: []statecheck.StateCheck{acctest.Check(contains(t, tg, nil, `.tfc`))},
+				ConfigStateChecks: []statecheck.StateCheck{contains(t, tg, nil, `.tfc`)},
 			},
 		},
 	})

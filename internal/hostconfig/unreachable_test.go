@@ -68,7 +68,7 @@ func TestUnreachableHostOneAnswer(t *testing.T) {
 				t.Errorf("5 reads took %s; want one budget (%s) between them", waited, budget)
 			}
 			_, werr := s.Update(context.Background(), allow(".config"))
-			for i, err := range append(errs, werr) {
+			for i, err := range append(errs[:len(errs):len(errs)], werr) {
 				if err == nil || IsUnreachable(err) != tc.wantUnreachable || !strings.Contains(err.Error(), tc.wantText) {
 					t.Fatalf("answer %d: %v; want unreachable=%t with %q", i, err, tc.wantUnreachable, tc.wantText)
 				}
@@ -85,13 +85,13 @@ func TestUnreachableHostOneAnswer(t *testing.T) {
 		s, _, _ := setup(t, testfixtures.ASPNET)
 		s.opts.ReadBudget = budget
 		var commands atomic.Int32
-		real := s.files.Runner
+		sim := s.files.Runner
 		s.files.Runner = runnerFunc(func(ctx context.Context, script string, stdin []byte) (remotefile.Output, error) {
 			if commands.Add(1) == 1 {
 				<-ctx.Done()
 				return remotefile.Output{}, ctx.Err()
 			}
-			return real.RunPowerShell(ctx, script, stdin)
+			return sim.RunPowerShell(ctx, script, stdin)
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), budget/3)
 		defer cancel()

@@ -228,7 +228,7 @@ func run(o options) error {
 		}
 		var floor time.Duration
 		if strings.Contains(o.modes, "policy") {
-			if floor, err = floorPlan(ctx, h, scratch, n, o); err != nil {
+			if floor, err = floorPlan(ctx, h, n, o); err != nil {
 				return fmt.Errorf("%d DPs, terraform_data floor: %w", n, err)
 			}
 		}
@@ -562,7 +562,7 @@ func ratio(a, b float64) float64 {
 // floorPlan is Terraform's own time for a plan of n resources: n
 // terraform_data resources (as many as the policy mode has), applied, then
 // planned -runs times; the median wall time.
-func floorPlan(ctx context.Context, h *tfrun.Harness, scratch string, n int, o options) (time.Duration, error) {
+func floorPlan(ctx context.Context, h *tfrun.Harness, n int, o options) (time.Duration, error) {
 	var config strings.Builder
 	for i := range n {
 		fmt.Fprintf(&config, "resource \"terraform_data\" \"r%03d\" {\n  input = %d\n}\n", i, i)

@@ -177,7 +177,9 @@ resource "iis_request_filtering_settings" "packages" {
 	if err := tf.Apply(ctx, tfexec.Parallelism(6)); err == nil {
 		t.Fatal("an apply with a DP down and unreachable_hosts unset must fail")
 	}
-	tf.SetEnv(map[string]string{"TF_CLI_CONFIG_FILE": h.CLIConfig, "IIS_UNREACHABLE_HOSTS": "warn", "IIS_TIMEOUT": "10s"})
+	if err := tf.SetEnv(map[string]string{"TF_CLI_CONFIG_FILE": h.CLIConfig, "IIS_UNREACHABLE_HOSTS": "warn", "IIS_TIMEOUT": "10s"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := tf.Apply(ctx, tfexec.Parallelism(6)); err != nil {
 		t.Fatalf("apply with the dead DP's resources unchanged and unreachable_hosts = warn: %v", err)
 	}
