@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -189,6 +190,9 @@ func (e *editor) do(what string) func(out []byte, err error) error {
 	return func(out []byte, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
+		}
+		if bytes.Equal(out, e.cur.Bytes()) {
+			return nil // nothing changed: no need to parse the same bytes again
 		}
 		d, err := apphost.Parse(out)
 		if err != nil {

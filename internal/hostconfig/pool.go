@@ -2,6 +2,7 @@ package hostconfig
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -34,6 +35,11 @@ type Pool struct {
 func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool, canonical func(host string) string) *Pool {
 	if canonical == nil {
 		canonical = strings.ToLower
+	}
+	if opts.Work == nil {
+		// Parsing and editing are CPU-bound: a few more at once than the
+		// cores keep them busy while others wait on the network.
+		opts.Work = NewSlots(runtime.GOMAXPROCS(0) + 2)
 	}
 	return &Pool{dial: dial, path: path, keepBackups: keepBackups, opts: opts, gzip: gzip, canonical: canonical, stores: map[string]*Store{}}
 }

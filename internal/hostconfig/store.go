@@ -38,7 +38,36 @@ type Options struct {
 	// here, so that a host that does not answer costs one timeout per run
 	// (see UnreachableError), however many resources and retries wait on it.
 	ReadBudget time.Duration
+	// Work, when set, bounds the parsing and editing the Stores sharing it
+	// do at once (see Slots).
+	Work Slots
 }
+
+// Slots bounds CPU-bound work: parsing a file and applying edits to it.
+// Beyond the machine's cores more of it at once is no faster, but each
+// holds parsed trees (about ten times the file's size) in memory: a fleet
+// apply of 200 DPs would hold 200 at the same time.
+type Slots chan struct{}
+
+// NewSlots returns Slots for n at a time.
+func NewSlots(n int) Slots { return make(Slots, max(n, 1)) }
+
+// do runs f in a slot; nil Slots run it at once.
+func (w Slots) do(f func()) {
+	if w == nil {
+		f()
+		return
+	}
+	w <- struct{}{}
+	defer func() { <-w }()
+	f()
+}
+
+// holdFor is how long a parsed document stays in memory after its last
+// use: long enough for the other resources of the host, which Terraform
+// reaches close together, short enough that a fleet holds the trees of a
+// few DPs, not of all (see cached).
+const holdFor = 2 * time.Second
 
 // Optimized is what the provider uses unless told otherwise.
 func Optimized() Options { return Options{Cache: true, GroupCommit: true} }
@@ -61,8 +90,9 @@ type Store struct {
 	path  string
 	opts  Options
 
-	readMu sync.Mutex // one fetch at a time; the others wait for its copy
-	cache  cached     // guarded by readMu
+	readMu  sync.Mutex  // one fetch at a time; the others wait for its copy
+	cache   cached      // guarded by readMu
+	release *time.Timer // drops the cache's hold on its document; guarded by readMu
 	// down is the answer of a host that did not answer a read: every
 	// later read and write of this process gets it at once. failed is a
 	// read's other failure (a file that does not parse, a refusal), given
@@ -86,34 +116,54 @@ type snapshot struct {
 }
 
 // cached is the last copy read or written. Its bytes are kept; its parsed
-// document (about ten times their size) only as long as a resource holds
-// it, through a weak pointer: a fleet's plan keeps hundreds of DPs' files,
-// and memory would otherwise grow by the parsed tree of each (issue 14's
-// target is 0.25 MiB per DP). A document the collector took is parsed
-// again from the bytes, which is what the next resource on the host would
-// have cost without a cache, without a round trip.
+// document (about ten times their size) strongly only for holdFor after its
+// last use, then through a weak pointer: a fleet's plan keeps hundreds of
+// DPs' files, and memory would otherwise grow by the parsed tree of each
+// (issue 14's target is 0.25 MiB per DP). A document the collector took is
+// parsed again from the bytes, without a round trip.
 type cached struct {
 	file *remotefile.File
 	doc  weak.Pointer[apphost.Doc]
+	held *apphost.Doc // the strong reference while in use
 }
 
-// keep makes snap the cached copy.
-func (c *cached) keep(snap snapshot) {
-	*c = cached{file: snap.file, doc: weak.Make(snap.doc)}
+// keep makes snap the cached copy; hold says whether a resource is using
+// it now (a read ahead is not).
+func (s *Store) keep(snap snapshot, hold bool) {
+	s.cache = cached{file: snap.file, doc: weak.Make(snap.doc)}
+	if hold {
+		s.hold(snap.doc)
+	}
 }
 
-// snapshot returns the cached copy, parsing its bytes again when the
-// document was collected.
-func (c *cached) snapshot() (snapshot, error) {
-	if d := c.doc.Value(); d != nil {
-		return snapshot{file: c.file, doc: d}, nil
+// hold keeps d in memory for holdFor from now. readMu is held.
+func (s *Store) hold(d *apphost.Doc) {
+	s.cache.held = d
+	if s.release == nil {
+		s.release = time.AfterFunc(holdFor, func() {
+			s.readMu.Lock()
+			s.cache.held = nil
+			s.readMu.Unlock()
+		})
+		return
 	}
-	d, err := apphost.Parse(c.file.Content)
-	if err != nil {
-		return snapshot{}, err
+	s.release.Reset(holdFor)
+}
+
+// cachedSnapshot returns the cached copy, parsing its bytes again when the
+// document was collected. readMu is held.
+func (s *Store) cachedSnapshot() (snapshot, error) {
+	d := s.cache.doc.Value()
+	if d == nil {
+		var err error
+		s.opts.Work.do(func() { d, err = apphost.Parse(s.cache.file.Content) })
+		if err != nil {
+			return snapshot{}, err
+		}
+		s.cache.doc = weak.Make(d)
 	}
-	c.doc = weak.Make(d)
-	return snapshot{file: c.file, doc: d}, nil
+	s.hold(d)
+	return snapshot{file: s.cache.file, doc: d}, nil
 }
 
 // Stats counts what a Store did, for tests and benchmarks.
@@ -203,7 +253,7 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 	if s.opts.Cache && mode <= readShared {
 		if s.cache.file != nil {
 			s.count(func(st *Stats) { st.CacheHits++ })
-			snap, err := s.cache.snapshot()
+			snap, err := s.cachedSnapshot()
 			if err != nil {
 				return snapshot{}, &FileError{Host: s.host, Path: s.cache.file.Path, Err: err}
 			}
@@ -213,14 +263,16 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 			return snapshot{}, s.failed
 		}
 	}
-	return s.readLocked(ctx, mode == readSettled)
+	return s.readLocked(ctx, mode == readSettled, true)
 }
 
 // readLocked reads and parses the file and records the answer: the copy,
 // or the failure that the reads after it share. A read the caller canceled
-// says nothing about the host and is not recorded. readMu is held.
-func (s *Store) readLocked(ctx context.Context, settled bool) (snapshot, error) {
-	snap, err := s.loadLocked(s.fetch(ctx, settled))
+// says nothing about the host and is not recorded. hold: a resource uses
+// the document now (see cached). readMu is held.
+func (s *Store) readLocked(ctx context.Context, settled, hold bool) (snapshot, error) {
+	f, err := s.fetch(ctx, settled)
+	snap, err := s.loadLocked(f, err, hold)
 	var down *UnreachableError
 	switch {
 	case err == nil:
@@ -235,17 +287,18 @@ func (s *Store) readLocked(ctx context.Context, settled bool) (snapshot, error) 
 
 // loadLocked parses a file just read and keeps it as the cached copy when
 // the cache is on. readMu is held.
-func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
+func (s *Store) loadLocked(f *remotefile.File, err error, hold bool) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
-	doc, err := apphost.Parse(f.Content)
+	var doc *apphost.Doc
+	s.opts.Work.do(func() { doc, err = apphost.Parse(f.Content) })
 	if err != nil {
 		return snapshot{}, &FileError{Host: s.host, Path: f.Path, Err: err}
 	}
 	snap := snapshot{file: f, doc: doc}
 	if s.opts.Cache {
-		s.cache.keep(snap)
+		s.keep(snap, hold)
 	}
 	return snap, nil
 }
@@ -264,7 +317,7 @@ func (s *Store) prefetch(ctx context.Context) error {
 	case s.cache.file != nil:
 		return nil
 	}
-	_, err := s.readLocked(ctx, false)
+	_, err := s.readLocked(ctx, false, false)
 	return err
 }
 
@@ -274,7 +327,7 @@ func (s *Store) remember(snap snapshot) {
 		return
 	}
 	s.readMu.Lock()
-	s.cache.keep(snap)
+	s.keep(snap, true)
 	s.readMu.Unlock()
 }
 
@@ -406,7 +459,9 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			answerAll(batch, err)
 			return
 		}
-		doc, errs := s.apply(snap, batch)
+		var doc *apphost.Doc
+		var errs []error
+		s.opts.Work.do(func() { doc, errs = s.apply(snap, batch) })
 		if bytes.Equal(doc.Bytes(), snap.file.Content) {
 			answer(batch, doc, errs)
 			return

@@ -375,6 +375,16 @@ func phases(o options) []phase {
 
 // measure runs one phase on a fleet and returns its figures.
 func (f *fleet) measure(ctx context.Context, h *tfrun.Harness, o options, p phase) (result, error) {
+	// The preparation runs first, with the mode's environment alone: its
+	// provider processes must not report into the phase's statistics.
+	if p.prepare != nil {
+		if err := f.tf.SetEnv(withCLI(h, f.env)); err != nil {
+			return result{}, err
+		}
+		if err := p.prepare(ctx, f); err != nil {
+			return result{}, fmt.Errorf("%s: preparing: %w", p.name, err)
+		}
+	}
 	stats, _ := os.MkdirTemp(f.dir, "rss-")
 	e := map[string]string{"IIS_BENCH_STATS": stats}
 	if !p.noPrefetch {
@@ -388,11 +398,6 @@ func (f *fleet) measure(ctx context.Context, h *tfrun.Harness, o options, p phas
 	}
 	if err := f.tf.SetEnv(withCLI(h, e)); err != nil {
 		return result{}, err
-	}
-	if p.prepare != nil {
-		if err := p.prepare(ctx, f); err != nil {
-			return result{}, fmt.Errorf("%s: preparing: %w", p.name, err)
-		}
 	}
 	before, cpuBefore := sum(f.dps), readCPU()
 	start := time.Now()
