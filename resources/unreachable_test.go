@@ -164,8 +164,10 @@ func TestAccFleet_hungHost(t *testing.T) {
 	if took > 40*time.Second {
 		t.Fatalf("plan with a hung DP took %s; want at most 40 s with a 10 s timeout", took)
 	}
-	if !strings.Contains(out, "within the timeout of 10s") {
-		t.Fatalf("the error should say the host did not answer in time:\n%s", out)
+	// The last attempt's own words vary with the stage the budget ended
+	// (a command, a connection); the provider's do not.
+	if !strings.Contains(out, hung.Addr.String()+" did not answer") {
+		t.Fatalf("the error should say the host did not answer:\n%s", out)
 	}
 	testfixtures.Report(t, "hung DP, 10 s timeout: plan ended in %s with one error naming it", took.Round(time.Second))
 }
