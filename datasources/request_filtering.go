@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -38,6 +39,7 @@ type model struct {
 	Location               types.String     `tfsdk:"location"`
 	Site                   types.String     `tfsdk:"site"`
 	Check                  []types.String   `tfsdk:"check"`
+	FailOnRefused          types.Bool       `tfsdk:"fail_on_refused"`
 	FileExtensions         []extensionModel `tfsdk:"file_extensions"`
 	AllowUnlisted          types.Bool       `tfsdk:"allow_unlisted"`
 	HiddenSegments         []segmentModel   `tfsdk:"hidden_segments"`
@@ -118,6 +120,12 @@ func (d *RequestFiltering) Schema(_ context.Context, _ datasource.SchemaRequest,
 				MarkdownDescription: "URL paths to test, as a client requests them (percent-encoded), e.g. `/SMS_DP_SMSPKG$/PKG00012/Tools/OSDResults/OSDResults.exe.config`; " +
 					"a whole URL (`http://dp01/...`) works too. Each is checked against the policy at its own location. Results are in `results`.",
 			},
+			"fail_on_refused": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "When `true`, a URL in `check` that request filtering would refuse fails the plan with an error naming the DP, the URL, " +
+					"the status, the rule and the scope that sets it, so that a scheduled `terraform plan` fails (exit code 1) when, for example, a hand-made " +
+					"`<location>` deny shadows a server-wide allow. Default `false`: the refusals are only reported in `results` (for a `check` block, which warns).",
+			},
 			"file_extensions": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The effective `fileExtensions` entries, in the order IIS lists them.",
@@ -178,19 +186,12 @@ func (d *RequestFiltering) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d.data.StartPrefetch(ctx)
-	store, host, err := d.data.StoreFor(ctx, m.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	loc := m.Location.ValueString()
 	if m.Site.IsNull() || m.Site.ValueString() == "" {
 		m.Site = types.StringValue(DefaultSite)
 	}
-	doc, err := store.Read(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read request filtering of "+host, err.Error())
+	doc, store, host, ok := d.data.ReadDoc(ctx, m.Host, func(h string) string { return "request filtering of " + h }, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	fail := func(err error) {
@@ -210,8 +211,32 @@ func (d *RequestFiltering) Read(ctx context.Context, req datasource.ReadRequest,
 			return
 		}
 		m.Results = append(m.Results, result(v))
+		if !v.Allowed && m.FailOnRefused.ValueBool() {
+			resp.Diagnostics.AddAttributeError(path.Root("check").AtListIndex(len(m.Results)-1), refusal(host, v), refusalDetail(v))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// refusal is the summary of a refused URL's error: the DP and the URL.
+func refusal(host string, v apphost.Verdict) string {
+	return fmt.Sprintf("%s would refuse %s (HTTP %s)", host, v.URL, v.Status)
+}
+
+// refusalDetail says which rule refuses, where it is set and what to do.
+func refusalDetail(v apphost.Verdict) string {
+	where := "an IIS default that no scope overrides"
+	if !v.Default {
+		where = "the server scope"
+		if sc := strings.Trim(v.Scope, "/"); sc != "" {
+			where = fmt.Sprintf("<location path=%q>", sc)
+		}
+	}
+	return fmt.Sprintf("%s The rule %q is set at %s of applicationHost.config. Allow it at that scope (a <location> rule wins over the server scope for the paths below it), "+
+		"or take the URL out of check; fail_on_refused = true makes every refused URL an error.", v.Reason, v.Rule, where)
 }
 
 // fill copies the effective policy into the model.

@@ -277,3 +277,47 @@ data "iis_request_filtering" "test" {
 		}},
 	})
 }
+
+// TestAccDataSource_failOnRefused: .config is allowed at the server scope,
+// but a hand-made <location> below the package share denies it again. The
+// check reports the refusal; with fail_on_refused the plan fails with an
+// error that names the DP, the URL, the status, the rule and the location,
+// and passes for a URL that is served.
+func TestAccDataSource_failOnRefused(t *testing.T) {
+	if acctest.Real() {
+		t.Skip("writes a shadowing <location> into the fixture: simulator only")
+	}
+	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
+	b := acctest.ReplaceOnce(t, tg.Read(t), `<add fileExtension=".config" allowed="false" />`, `<add fileExtension=".config" allowed="true" />`)
+	tg.Write(t, acctest.WithLocation(t, b, acctest.PkgLocation, `<fileExtensions>`, `    <remove fileExtension=".config" />`,
+		`    <add fileExtension=".config" allowed="false" />`, `</fileExtensions>`))
+	config := func(fail bool, urls ...string) string {
+		q := make([]string, len(urls))
+		for i, u := range urls {
+			q[i] = fmt.Sprintf("%q", u)
+		}
+		return tg.ProviderBlock() + fmt.Sprintf(`
+data "iis_request_filtering" "test" {
+  host            = %q
+  check           = [%s]
+  fail_on_refused = %t
+}
+`, tg.HostPort(), strings.Join(q, ", "), fail)
+	}
+	served := "/SMS_DP_SMSPKG$/PKG00012/setup.exe"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config:            config(false, served, osdURL),
+				ConfigStateChecks: checks(verdict(0, "", "", nil), verdict(1, "404.7", ".config", str(acctest.PkgLocation))),
+			},
+			{
+				Config: config(true, served, osdURL),
+				ExpectError: acctest.Phrases(tg.HostPort()+" would refuse "+osdURL+" (HTTP 404.7)", `The rule ".config" is set at`,
+					`<location path="`+acctest.PkgLocation+`">`),
+			},
+			{Config: config(true, served)},
+		},
+	})
+}

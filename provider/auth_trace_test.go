@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -71,15 +72,27 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 		},
 	})
 
-	log, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The log must hold the provider's own TRACE and DEBUG output, or the
-	// search below proves nothing.
-	for _, w := range []string{"iis provider configured", "ApplyResourceChange", "Prefetch of a host failed", "Prefetch finished"} {
-		if !bytes.Contains(log, []byte(w)) {
-			t.Fatalf("the TRACE log (%d bytes) lacks %q: the provider's log was not captured", len(log), w)
+	// The log must hold the provider's own TRACE, DEBUG and INFO output
+	// (the progress lines and each WinRM exchange among them), or the
+	// search below proves nothing. The read ahead of the host where nothing
+	// listens ends after its retries, in the background: wait for it.
+	var log []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for _, w := range []string{"iis provider configured", "ApplyResourceChange", "reading applicationHost.config", "read applicationHost.config",
+		"writing applicationHost.config", "wrote applicationHost.config", "tf-backup-", "WinRM exchange", "action=Command",
+		"Prefetch finished", "Prefetch of a host failed", "read of applicationHost.config failed"} {
+		for {
+			var err error
+			if log, err = os.ReadFile(logFile); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(log, []byte(w)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the TRACE log (%d bytes) lacks %q: the provider's log was not captured", len(log), w)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	nt := ntlm.NTOWFv1(acctest.SimPassword)

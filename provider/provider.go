@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,7 @@ type Model struct {
 	ConfigPath       types.String `tfsdk:"config_path"`
 	Backups          types.Int64  `tfsdk:"backups"`
 	PrefetchHosts    types.List   `tfsdk:"prefetch_hosts"`
+	UnreachableHosts types.String `tfsdk:"unreachable_hosts"`
 }
 
 func (p *IISProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -165,7 +167,7 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			},
 			"timeout": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Time limit of each remote command, as a Go duration such as `60s` or `2m`. Default `60s`. Environment: `IIS_TIMEOUT`.",
+				MarkdownDescription: "Time limit of each remote command, and of each distribution point's read in a run, its retries included (a DP that does not answer costs one `timeout` per run), as a Go duration such as `60s` or `2m`. Default `60s`. Environment: `IIS_TIMEOUT`.",
 			},
 			"config_path": schema.StringAttribute{
 				Optional: true,
@@ -186,15 +188,29 @@ func (p *IISProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"read here is reported by the resources on it. Environment: `IIS_PREFETCH_HOSTS` (comma-separated).",
 				Validators: []validator.List{listvalidator.ValueStringsAre(resources.HostValidator())},
 			},
+			"unreachable_hosts": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "What a plan or refresh does about a distribution point that does not answer (no connection, or no reply within `timeout`). " +
+					"Either way the DP is read once per run, its `timeout` covering every resource on it and every retry, and it is reported once, by name. Environment: `IIS_UNREACHABLE_HOSTS`.\n" +
+					"  - `error` (default): the run fails.\n" +
+					"  - `warn`: its resources keep their last known state, with one warning for the DP, so the rest of the fleet is planned and its drift " +
+					"reported (`-detailed-exitcode` still exits 2 for drift elsewhere). Drift on that DP goes unseen until it answers. " +
+					"Writes (create, update, destroy) to a DP that does not answer are errors whatever this says, and so are data sources and imports on it.",
+				Validators: []validator.String{stringvalidator.OneOf(unreachableModes...)},
+			},
 		},
 	}
 }
+
+// unreachableModes are the values of unreachable_hosts.
+var unreachableModes = []string{"error", "warn"}
 
 func (p *IISProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		resources.NewRequestFilteringExtension,
 		resources.NewRequestFilteringHiddenSegment,
 		resources.NewRequestFilteringSettings,
+		resources.NewRequestFilteringPolicy,
 	}
 }
 
@@ -235,9 +251,12 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if s.naive && len(s.prefetch) > 0 {
 		tflog.Info(ctx, "IIS_OPTIMIZATIONS=off: prefetch_hosts is ignored, as there is no cache to read into")
 	}
+	// The timeout bounds each host's read, retries included: one wait per
+	// DP that does not answer, not one per resource and retry.
+	opts.ReadBudget = s.timeout
 	pool := s.pool(opts, gzip)
 	p.sessions.add(pool)
-	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host, PrefetchHosts: s.prefetch}
+	data := &resources.ProviderData{Pool: pool, DefaultHost: s.host, PrefetchHosts: s.prefetch, WarnUnreachable: s.unreachable == "warn"}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -246,7 +265,8 @@ func (p *IISProvider) Configure(ctx context.Context, req provider.ConfigureReque
 type settings struct {
 	host, caCert, tlsServerName, username, password, auth, configPath string
 	clientCert, clientKey, realm, krb5Conf, spn, keytab               string
-	naive                                                             bool // IIS_OPTIMIZATIONS=off
+	naive                                                             bool   // IIS_OPTIMIZATIONS=off
+	unreachable                                                       string // unreachable_hosts: "error" or "warn"
 	port, backups                                                     int
 	https, insecure, allowUnencrypted                                 bool
 	timeout                                                           time.Duration
@@ -380,6 +400,13 @@ func resolve(m Model, env lookupEnv) (settings, diag.Diagnostics) {
 	s.backups = integer("backups", m.Backups, "IIS_BACKUPS", 5)
 	envHosts, envSet := env("IIS_PREFETCH_HOSTS")
 	s.prefetch = hostList(m.PrefetchHosts, envHosts, envSet && strings.TrimSpace(envHosts) != "", &d)
+
+	s.unreachable = strings.ToLower(strings.TrimSpace(str("unreachable_hosts", m.UnreachableHosts, "IIS_UNREACHABLE_HOSTS", "error")))
+	if !slices.Contains(unreachableModes, s.unreachable) {
+		d.AddAttributeError(path.Root("unreachable_hosts"), "Invalid unreachable_hosts",
+			fmt.Sprintf("unreachable_hosts (or IIS_UNREACHABLE_HOSTS) = %q: use \"error\" (the default: a DP that does not answer fails the run) "+
+				"or \"warn\" (its resources keep their last known state, with a warning, and the rest of the fleet is planned).", s.unreachable))
+	}
 
 	switch s.auth {
 	case "ntlm", "basic", "kerberos", "certificate":

@@ -108,10 +108,11 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 		return
 	}
 	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
-	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return where(h, loc, ext) }, &resp.Diagnostics)
+	doc, store, host, ok := r.data.doc(ctx, state.Host, readUseOf(ctx, req.Private), func(h string) string { return where(h, loc, ext) }, &resp.Diagnostics)
 	if !ok {
 		return
 	}
+	resp.Diagnostics.Append(doneImporting(ctx, resp.Private)...)
 	rule, err := doc.FileExtension(loc, ext)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, ext), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))

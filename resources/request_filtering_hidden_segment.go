@@ -106,10 +106,11 @@ func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.R
 		return
 	}
 	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
-	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return where(h, loc, segmentWhat(seg)) }, &resp.Diagnostics)
+	doc, store, host, ok := r.data.doc(ctx, state.Host, readUseOf(ctx, req.Private), func(h string) string { return where(h, loc, segmentWhat(seg)) }, &resp.Diagnostics)
 	if !ok {
 		return
 	}
+	resp.Diagnostics.Append(doneImporting(ctx, resp.Private)...)
 	hit, err := doc.HiddenSegment(loc, seg)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, segmentWhat(seg)), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))

@@ -288,10 +288,11 @@ func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 	loc := state.Location.ValueString()
-	doc, store, host, ok := r.data.doc(ctx, state.Host, func(h string) string { return where(h, loc, settingsWhat) }, &resp.Diagnostics)
+	doc, store, host, ok := r.data.doc(ctx, state.Host, readUseOf(ctx, req.Private), func(h string) string { return where(h, loc, settingsWhat) }, &resp.Diagnostics)
 	if !ok {
 		return
 	}
+	resp.Diagnostics.Append(doneImporting(ctx, resp.Private)...)
 	fail := func(err error) {
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, settingsWhat), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 	}
@@ -402,4 +403,5 @@ func (r *RequestFilteringSettings) ImportState(ctx context.Context, req resource
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), settingsID(host, loc))...)
+	resp.Diagnostics.Append(markImporting(ctx, resp.Private)...)
 }

@@ -90,7 +90,9 @@ func loadRecord(ctx context.Context, p privateGetter, v any) diag.Diagnostics {
 // importingKey marks a resource that ImportState has just made, until its
 // first Read: a rule that is absent then is not drift but an import of
 // something that is not there, which deserves its own diagnostic rather
-// than Terraform's generic "Cannot import non-existent remote object".
+// than Terraform's generic "Cannot import non-existent remote object"; and
+// its state is an import ID, not a last known state, so a DP that does not
+// answer is an error for it even with unreachable_hosts = "warn".
 const importingKey = "importing"
 
 // markImporting is called by ImportState.
@@ -135,4 +137,18 @@ func ConfigureData(data any, diags *diag.Diagnostics) *ProviderData { return con
 // is null or empty, and the host's name for messages.
 func (pd *ProviderData) StoreFor(ctx context.Context, host types.String) (*hostconfig.Store, string, error) {
 	return pd.store(ctx, host)
+}
+
+// readUseOf says whether a Read refreshes a last known state or completes an
+// import; a Read that succeeds calls doneImporting.
+func readUseOf(ctx context.Context, p privateGetter) readUse {
+	if b, _ := p.GetKey(ctx, importingKey); len(b) > 0 {
+		return needing
+	}
+	return refreshing
+}
+
+// doneImporting clears the mark of markImporting.
+func doneImporting(ctx context.Context, p privateSetter) diag.Diagnostics {
+	return p.SetKey(ctx, importingKey, nil)
 }

@@ -251,5 +251,5 @@ func parseAllowedAttr(d *Doc, m merged) (bool, error) {
 	for _, a := range m.el.Attr {
 		en.attrs[a.FullKey()] = a.Value
 	}
-	return parseAllowed(en, m.scope)
+	return parseAllowed(FileExtensions(), en, m.scope)
 }

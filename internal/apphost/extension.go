@@ -23,12 +23,18 @@ type ExtensionOwnership struct {
 // FileExtension returns the rule for ext in a scope, or nil when the scope has
 // no <add> for it.
 func (d *Doc) FileExtension(location, ext string) (*ExtensionRule, error) {
-	c := FileExtensions()
-	en, ok, err := d.Lookup(c, location, ext)
+	return d.AllowedRule(FileExtensions(), location, ext)
+}
+
+// AllowedRule returns the <add> for key in a scope of a collection whose
+// entries carry allowed="true|false" (fileExtensions, verbs), or nil when
+// the scope has none. Extension is the key as the file writes it.
+func (d *Doc) AllowedRule(c Collection, location, key string) (*ExtensionRule, error) {
+	en, ok, err := d.Lookup(c, location, key)
 	if err != nil || !ok {
 		return nil, err
 	}
-	allowed, err := parseAllowed(en, location)
+	allowed, err := parseAllowed(c, en, location)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +43,7 @@ func (d *Doc) FileExtension(location, ext string) (*ExtensionRule, error) {
 
 // parseAllowed reads allowed="..." the way IIS does: case-insensitive, and
 // true when absent (the schema default).
-func parseAllowed(en Entry, location string) (bool, error) {
+func parseAllowed(c Collection, en Entry, location string) (bool, error) {
 	v, ok := en.Attr("allowed")
 	switch {
 	case !ok:
@@ -47,7 +53,7 @@ func parseAllowed(en Entry, location string) (bool, error) {
 	case strings.EqualFold(v, "false"):
 		return false, nil
 	}
-	return false, &ScopeError{Line: en.Line(), Msg: fmt.Sprintf("<add fileExtension=%q allowed=%q> in %s: allowed must be true or false; fix the value by hand", en.Key, v, describeScope(location))}
+	return false, &ScopeError{Line: en.Line(), Msg: fmt.Sprintf("<add %s=%q allowed=%q> in %s: allowed must be true or false; fix the value by hand", c.Key, en.Key, v, describeScope(location))}
 }
 
 func boolText(b bool) string {
@@ -62,23 +68,28 @@ func boolText(b bool) string {
 // entry is added, with a <remove> first when the scope inherits one, since IIS
 // rejects a second <add> for a key a parent scope already has (HTTP 500.19).
 func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, ExtensionOwnership, error) {
+	return d.CreateAllowed(FileExtensions(), location, ext, allowed)
+}
+
+// CreateAllowed is CreateFileExtension for any collection of allowed
+// entries (fileExtensions, verbs): the same adoption and ownership rules.
+func (d *Doc) CreateAllowed(c Collection, location, ext string, allowed bool) ([]byte, ExtensionOwnership, error) {
 	if err := d.positions(); err != nil {
 		return nil, ExtensionOwnership{}, err
 	}
-	c := FileExtensions()
 	en, ok, err := d.Lookup(c, location, ext)
 	if err != nil {
 		return nil, ExtensionOwnership{}, err
 	}
 	if ok {
-		if _, err := parseAllowed(en, location); err != nil {
+		if _, err := parseAllowed(c, en, location); err != nil {
 			return nil, ExtensionOwnership{}, err
 		}
 		own := ExtensionOwnership{Adopted: true}
 		if v, present := en.Attr("allowed"); present {
 			own.PreviousAllowed = &v
 		}
-		out, err := d.setAllowed(en, location, allowed)
+		out, err := d.setAllowed(c, en, location, allowed)
 		return out, own, err
 	}
 	inh, err := d.Inherited(c, location, ext)
@@ -92,23 +103,28 @@ func (d *Doc) CreateFileExtension(location, ext string, allowed bool) ([]byte, E
 // SetFileExtensionAllowed changes allowed on an existing entry; when the entry
 // is gone it is added again, as a new create would.
 func (d *Doc) SetFileExtensionAllowed(location, ext string, allowed bool) ([]byte, error) {
+	return d.SetAllowed(FileExtensions(), location, ext, allowed)
+}
+
+// SetAllowed is SetFileExtensionAllowed for any collection of allowed entries.
+func (d *Doc) SetAllowed(c Collection, location, ext string, allowed bool) ([]byte, error) {
 	if err := d.positions(); err != nil {
 		return nil, err
 	}
-	en, ok, err := d.Lookup(FileExtensions(), location, ext)
+	en, ok, err := d.Lookup(c, location, ext)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		out, _, err := d.CreateFileExtension(location, ext, allowed)
+		out, _, err := d.CreateAllowed(c, location, ext, allowed)
 		return out, err
 	}
-	return d.setAllowed(en, location, allowed)
+	return d.setAllowed(c, en, location, allowed)
 }
 
 // setAllowed leaves the file alone when the value already means the same.
-func (d *Doc) setAllowed(en Entry, location string, allowed bool) ([]byte, error) {
-	cur, err := parseAllowed(en, location)
+func (d *Doc) setAllowed(c Collection, en Entry, location string, allowed bool) ([]byte, error) {
+	cur, err := parseAllowed(c, en, location)
 	if err != nil {
 		return nil, err
 	}
@@ -116,15 +132,19 @@ func (d *Doc) setAllowed(en Entry, location string, allowed bool) ([]byte, error
 		return d.src, nil
 	}
 	v := boolText(allowed)
-	return d.SetEntryAttr(FileExtensions(), location, en.Key, "allowed", &v)
+	return d.SetEntryAttr(c, location, en.Key, "allowed", &v)
 }
 
 // DeleteFileExtension undoes CreateFileExtension as own records it.
 func (d *Doc) DeleteFileExtension(location, ext string, own ExtensionOwnership) ([]byte, error) {
+	return d.DeleteAllowed(FileExtensions(), location, ext, own)
+}
+
+// DeleteAllowed is DeleteFileExtension for any collection of allowed entries.
+func (d *Doc) DeleteAllowed(c Collection, location, ext string, own ExtensionOwnership) ([]byte, error) {
 	if err := d.positions(); err != nil {
 		return nil, err
 	}
-	c := FileExtensions()
 	if own.Adopted {
 		en, ok, err := d.Lookup(c, location, ext)
 		if err != nil || !ok {

@@ -32,6 +32,29 @@ func Settings() []Setting {
 	return []Setting{AllowDoubleEscaping, AllowHighBitCharacters, UnescapeQueryString, AllowUnlisted, MaxAllowedContentLength, MaxURL, MaxQueryString}
 }
 
+// The applyToWebDAV attribute of each collection the policy resource
+// manages (IIS schema default true): whether the collection's rules also
+// apply to WebDAV requests. Not in Settings(): the settings resource and the
+// effective policy leave them alone.
+const (
+	FileExtensionsApplyToWebDAV Setting = "fileExtensions/applyToWebDAV"
+	HiddenSegmentsApplyToWebDAV Setting = "hiddenSegments/applyToWebDAV"
+	VerbsApplyToWebDAV          Setting = "verbs/applyToWebDAV"
+)
+
+// WebDAVSettings lists the applyToWebDAV settings, in the order IIS writes
+// their elements.
+func WebDAVSettings() []Setting {
+	return []Setting{FileExtensionsApplyToWebDAV, VerbsApplyToWebDAV, HiddenSegmentsApplyToWebDAV}
+}
+
+// ScopeSetting returns a setting's raw value in the scope's own element, and
+// whether the scope writes it.
+func (d *Doc) ScopeSetting(location string, s Setting) (string, bool, error) {
+	raw, present, _, err := d.scopeSetting(location, s)
+	return raw, present, err
+}
+
 // Attr is the XML attribute's name.
 func (s Setting) Attr() string {
 	_, a := s.split()
@@ -83,9 +106,9 @@ func (s Setting) Default() string {
 	return "true" // allowHighBitCharacters, unescapeQueryString, allowUnlisted
 }
 
-// Valid reports whether s is one of Settings().
+// Valid reports whether s is one of Settings() or WebDAVSettings().
 func (s Setting) Valid() bool {
-	for _, k := range Settings() {
+	for _, k := range append(Settings(), WebDAVSettings()...) {
 		if k == s {
 			return true
 		}

@@ -80,7 +80,7 @@ func (d *Doc) ManageSettings(location string, want map[Setting]*string, own Sett
 	cur := d
 	// Release first, backwards, so that elements emptied by a release can
 	// be reused by a write in the same edit.
-	order := Settings()
+	order := append(Settings(), WebDAVSettings()...)
 	for i := len(order) - 1; i >= 0; i-- {
 		s := order[i]
 		if v, ok := want[s]; !ok || v != nil {

@@ -3,6 +3,7 @@ package hostconfig
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -39,8 +40,17 @@ func NewPool(dial Dialer, path string, keepBackups int, opts Options, gzip bool,
 	if canonical == nil {
 		canonical = strings.ToLower
 	}
+	if opts.Work == nil {
+		// Parsing and editing are CPU-bound: a few more at once than the
+		// cores keep them busy while others wait on the network.
+		opts.Work = NewSlots(runtime.GOMAXPROCS(0) + 2)
+	}
 	return &Pool{dial: dial, path: path, keepBackups: keepBackups, opts: opts, gzip: gzip, canonical: canonical, stores: map[string]*Store{}}
 }
+
+// Canonical names host as the pool keys it: two spellings of one endpoint
+// give one name.
+func (p *Pool) Canonical(host string) string { return p.canonical(host) }
 
 // Path is the configured file path, as the user wrote it.
 func (p *Pool) Path() string { return p.path }
@@ -97,10 +107,10 @@ const PrefetchLimit = 32
 
 // Prefetch reads the file of every host into its Store's cache, at most
 // PrefetchLimit at a time, and returns when all have finished. With the
-// cache off it does nothing: the reads would be thrown away. A host that
-// fails gets its error in the map; nothing is retried here, because a
-// resource on that host reads it again, with retries, and reports the
-// failure where the user can see which resource it stops.
+// cache off it does nothing: the reads would be thrown away. Each read is
+// the host's read of this run, retries and budget included: a host that
+// fails gets its error in the map, and the resources on it get the same
+// error from their Store without reading again.
 func (p *Pool) Prefetch(ctx context.Context, hosts []string) map[string]error {
 	if !p.opts.Cache {
 		return nil

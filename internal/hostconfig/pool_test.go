@@ -46,8 +46,8 @@ func TestPoolStorePerHost(t *testing.T) {
 
 // TestPoolPrefetch: each listed host is read once, the reads overlap, and
 // the resources' reads that follow are answered from the cache. A host that
-// fails is reported, not retried (its resources retry and report it); in the
-// naive mode nothing is read ahead.
+// fails is reported, and its resources get that answer without another
+// read; in the naive mode nothing is read ahead.
 func TestPoolPrefetch(t *testing.T) {
 	hosts := []string{"dp01", "dp02", "dp03", "dead"}
 	for _, tc := range []struct {
@@ -107,6 +107,9 @@ func TestPoolPrefetch(t *testing.T) {
 					t.Errorf("%s: %d reads, %d retries by Prefetch; want 1 read, no retry", h, st.Reads, st.ReadRetries)
 				}
 				if h == "dead" {
+					if _, err := s.Read(context.Background()); err == nil || !strings.Contains(err.Error(), "connection refused") || s.Stats().Reads != 1 {
+						t.Errorf("dead: a resource's read after the failed prefetch: %v after %d reads; want the prefetch's answer, no new read", err, s.Stats().Reads)
+					}
 					continue
 				}
 				for range 5 { // the resources on the host

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
@@ -33,7 +34,41 @@ type Options struct {
 	Attempts    int           // re-applications after conflicts; default DefaultAttempts
 	ReadRetries int           // retries of a read after a transient error; default 3
 	RetryDelay  time.Duration // first retry delay, doubled each time; default 250ms
+	// ReadBudget bounds one read of the host, its retries included; 0
+	// leaves it to the caller's context. The provider sets its timeout
+	// here, so that a host that does not answer costs one timeout per run
+	// (see UnreachableError), however many resources and retries wait on it.
+	ReadBudget time.Duration
+	// Work, when set, bounds the parsing and editing the Stores sharing it
+	// do at once (see Slots).
+	Work Slots
 }
+
+// Slots bounds CPU-bound work: parsing a file and applying edits to it.
+// Beyond the machine's cores more of it at once is no faster, but each
+// holds parsed trees (about ten times the file's size) in memory: a fleet
+// apply of 200 DPs would hold 200 at the same time.
+type Slots chan struct{}
+
+// NewSlots returns Slots for n at a time.
+func NewSlots(n int) Slots { return make(Slots, max(n, 1)) }
+
+// do runs f in a slot; nil Slots run it at once.
+func (w Slots) do(f func()) {
+	if w == nil {
+		f()
+		return
+	}
+	w <- struct{}{}
+	defer func() { <-w }()
+	f()
+}
+
+// holdFor is how long a parsed document stays in memory after its last
+// use: long enough for the other resources of the host, which Terraform
+// reaches close together, short enough that a fleet holds the trees of a
+// few DPs, not of all (see cached).
+const holdFor = 2 * time.Second
 
 // Optimized is what the provider uses unless told otherwise.
 func Optimized() Options { return Options{Cache: true, GroupCommit: true} }
@@ -56,8 +91,16 @@ type Store struct {
 	path  string
 	opts  Options
 
-	readMu sync.Mutex // one fetch at a time; the others wait for its copy
-	cache  snapshot   // guarded by readMu
+	readMu  sync.Mutex  // one fetch at a time; the others wait for its copy
+	cache   cached      // guarded by readMu
+	release *time.Timer // drops the cache's hold on its document; guarded by readMu
+	// down is the answer of a host that did not answer a read: every
+	// later read and write of this process gets it at once. failed is a
+	// read's other failure (a file that does not parse, a refusal), given
+	// to the reads that follow instead of asking again: one read, one
+	// answer for every resource on the host. Both guarded by readMu.
+	down   *UnreachableError
+	failed error
 
 	commitMu sync.Mutex // one read-modify-write at a time per host in this process
 	queueMu  sync.Mutex
@@ -74,6 +117,57 @@ type Store struct {
 type snapshot struct {
 	file *remotefile.File
 	doc  *apphost.Doc
+}
+
+// cached is the last copy read or written. Its bytes are kept; its parsed
+// document (about ten times their size) strongly only for holdFor after its
+// last use, then through a weak pointer: a fleet's plan keeps hundreds of
+// DPs' files, and memory would otherwise grow by the parsed tree of each
+// (issue 14's target is 0.25 MiB per DP). A document the collector took is
+// parsed again from the bytes, without a round trip.
+type cached struct {
+	file *remotefile.File
+	doc  weak.Pointer[apphost.Doc]
+	held *apphost.Doc // the strong reference while in use
+}
+
+// keep makes snap the cached copy; hold says whether a resource is using
+// it now (a read ahead is not).
+func (s *Store) keep(snap snapshot, hold bool) {
+	s.cache = cached{file: snap.file, doc: weak.Make(snap.doc)}
+	if hold {
+		s.hold(snap.doc)
+	}
+}
+
+// hold keeps d in memory for holdFor from now. readMu is held.
+func (s *Store) hold(d *apphost.Doc) {
+	s.cache.held = d
+	if s.release == nil {
+		s.release = time.AfterFunc(holdFor, func() {
+			s.readMu.Lock()
+			s.cache.held = nil
+			s.readMu.Unlock()
+		})
+		return
+	}
+	s.release.Reset(holdFor)
+}
+
+// cachedSnapshot returns the cached copy, parsing its bytes again when the
+// document was collected. readMu is held.
+func (s *Store) cachedSnapshot() (snapshot, error) {
+	d := s.cache.doc.Value()
+	if d == nil {
+		var err error
+		s.opts.Work.do(func() { d, err = apphost.Parse(s.cache.file.Content) })
+		if err != nil {
+			return snapshot{}, err
+		}
+		s.cache.doc = weak.Make(d)
+	}
+	s.hold(d)
+	return snapshot{file: s.cache.file, doc: d}, nil
 }
 
 // Stats counts what a Store did, for tests and benchmarks.
@@ -140,56 +234,106 @@ func (e *FileError) Unwrap() error { return e.Err }
 
 // Read returns the file: the copy this process last read or wrote when the
 // cache is on, so a refresh of many resources costs one command per host.
+// When the host's read failed, the resources that read after it get the
+// same error without another read.
 func (s *Store) Read(ctx context.Context) (*apphost.Doc, error) {
-	snap, err := s.current(ctx, false, false)
+	snap, err := s.current(ctx, readShared)
 	if err != nil {
 		return nil, err
 	}
 	return snap.doc, nil
 }
 
-// current returns the cached snapshot, or fetches one (fresh forces a
-// fetch; settled also waits for a write in progress on the host).
-func (s *Store) current(ctx context.Context, fresh, settled bool) (snapshot, error) {
+// readMode says how current may answer.
+type readMode int
+
+const (
+	readCached  readMode = iota // the cached copy will do
+	readShared                  // ...and so will the cached failure of a read
+	readFresh                   // read the file again
+	readSettled                 // read it again once a write in progress on the host ends
+)
+
+// current returns the cached snapshot, or fetches one. A host found
+// unreachable in this process answers with that at once, whatever the mode:
+// a write needs a read first, and a second wait would only repeat the first.
+func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.opts.Cache && !fresh && s.cache.doc != nil {
-		s.count(func(st *Stats) { st.CacheHits++ })
-		return s.cache, nil
+	if s.down != nil {
+		return snapshot{}, s.down
 	}
-	return s.loadLocked(s.fetch(ctx, settled))
+	if s.opts.Cache && mode <= readShared {
+		if s.cache.file != nil {
+			s.count(func(st *Stats) { st.CacheHits++ })
+			snap, err := s.cachedSnapshot()
+			if err != nil {
+				return snapshot{}, &FileError{Host: s.host, Path: s.cache.file.Path, Err: err}
+			}
+			return snap, nil
+		}
+		if mode == readShared && s.failed != nil {
+			return snapshot{}, s.failed
+		}
+	}
+	return s.readLocked(ctx, mode == readSettled, true)
+}
+
+// readLocked reads and parses the file and records the answer: the copy,
+// or the failure that the reads after it share. A read the caller canceled
+// says nothing about the host and is not recorded. hold: a resource uses
+// the document now (see cached). readMu is held.
+func (s *Store) readLocked(ctx context.Context, settled, hold bool) (snapshot, error) {
+	f, err := s.fetch(ctx, settled)
+	snap, err := s.loadLocked(f, err, hold)
+	var down *UnreachableError
+	switch {
+	case err == nil:
+		s.failed = nil
+	case errors.As(err, &down):
+		s.down = down
+	case ctx.Err() == nil && s.opts.Cache:
+		s.failed = err
+	}
+	return snap, err
 }
 
 // loadLocked parses a file just read and keeps it as the cached copy when
 // the cache is on. readMu is held.
-func (s *Store) loadLocked(f *remotefile.File, err error) (snapshot, error) {
+func (s *Store) loadLocked(f *remotefile.File, err error, hold bool) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
 	s.resolvedMu.Lock()
 	s.resolved = f.Path
 	s.resolvedMu.Unlock()
-	doc, err := apphost.Parse(f.Content)
+	var doc *apphost.Doc
+	s.opts.Work.do(func() { doc, err = apphost.Parse(f.Content) })
 	if err != nil {
 		return snapshot{}, &FileError{Host: s.host, Path: f.Path, Err: err}
 	}
 	snap := snapshot{file: f, doc: doc}
 	if s.opts.Cache {
-		s.cache = snap
+		s.keep(snap, hold)
 	}
 	return snap, nil
 }
 
-// prefetch fills the cache with one read attempt, unless a copy is there:
-// a refresh that is about to need the file starts its read early.
+// prefetch fills the cache, unless a copy or an answer is there: a refresh
+// that is about to need the file starts its read early. Its answer, a copy
+// or a failure, is the one the resources on the host get.
 func (s *Store) prefetch(ctx context.Context) error {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.cache.doc != nil {
+	switch {
+	case s.down != nil:
+		return s.down
+	case s.failed != nil:
+		return s.failed
+	case s.cache.file != nil:
 		return nil
 	}
-	s.count(func(st *Stats) { st.Reads++ })
-	_, err := s.loadLocked(s.files.Read(ctx, s.path))
+	_, err := s.readLocked(ctx, false, false)
 	return err
 }
 
@@ -199,26 +343,53 @@ func (s *Store) remember(snap snapshot) {
 		return
 	}
 	s.readMu.Lock()
-	s.cache = snap
+	s.keep(snap, true)
 	s.readMu.Unlock()
 }
 
 // fetch reads the file, retrying with backoff when the failure is transient
-// (a dropped connection, a timeout, a busy host). Reading twice is harmless.
+// (a dropped connection, a timeout, a busy host), all within the read
+// budget. Reading twice is harmless. A host that did not answer (no
+// connection, or no reply before the budget ran out) gets an
+// *UnreachableError; a host that answered with an error gets that error.
 func (s *Store) fetch(ctx context.Context, settled bool) (*remotefile.File, error) {
+	start := time.Now()
+	bctx := ctx
+	if s.opts.ReadBudget > 0 {
+		var cancel context.CancelFunc
+		bctx, cancel = context.WithTimeout(ctx, s.opts.ReadBudget)
+		defer cancel()
+	}
 	delay := s.opts.RetryDelay
 	read := s.files.Read
 	if settled {
 		read = s.files.ReadSettled
 	}
-	for attempt := 0; ; attempt++ {
+	logReadStart(ctx, s.host, s.path)
+	for attempt := 1; ; attempt++ {
 		s.count(func(st *Stats) { st.Reads++ })
-		f, err := read(ctx, s.path)
-		if err == nil || attempt >= s.opts.ReadRetries || !Transient(err) || ctx.Err() != nil {
-			return f, err
+		f, err := read(bctx, s.path)
+		if err == nil {
+			logReadEnd(ctx, s.host, start, attempt, len(f.Content), nil)
+			return f, nil
 		}
-		s.count(func(st *Stats) { st.ReadRetries++ })
-		if err := sleep(ctx, delay); err != nil {
+		if ctx.Err() != nil {
+			logReadEnd(ctx, s.host, start, attempt, 0, err)
+			return f, err // a cancellation by the caller is no answer of the host's
+		}
+		retry := attempt <= s.opts.ReadRetries && Transient(err) && bctx.Err() == nil
+		if dl, ok := bctx.Deadline(); retry && ok && time.Until(dl) < delay {
+			retry = false // the pause would outlast the budget
+		}
+		if retry {
+			s.count(func(st *Stats) { st.ReadRetries++ })
+			retry = sleep(bctx, delay) == nil
+		}
+		if !retry {
+			if silent(bctx, err) {
+				err = &UnreachableError{Host: s.host, Path: s.path, Attempts: attempt, Elapsed: time.Since(start), Err: err}
+			}
+			logReadEnd(ctx, s.host, start, attempt, 0, err)
 			return nil, err
 		}
 		delay *= 2
@@ -272,7 +443,7 @@ func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
 		// Read before taking the batch: the read's round trips are a window
 		// in which the rest of the apply's edits for this host arrive. (An
 		// error here is met again, and reported, inside commit.)
-		_, _ = s.current(ctx, false, false)
+		_, _ = s.current(ctx, readShared)
 		s.queueMu.Lock()
 		batch := s.queue
 		s.queue, s.leading = nil, false
@@ -293,18 +464,20 @@ func (s *Store) Update(ctx context.Context, edit Edit) (*apphost.Doc, error) {
 // commit runs one read-modify-write for a batch and answers every edit.
 func (s *Store) commit(ctx context.Context, batch []*pending) {
 	s.count(func(st *Stats) { st.Edits += len(batch) })
-	fresh := false
+	mode := readShared
 	var next *snapshot // the file a conflict answer brought back
 	for attempt := 1; ; attempt++ {
 		var snap snapshot
 		var err error
 		if next != nil {
 			snap, next = *next, nil
-		} else if snap, err = s.current(ctx, fresh, false); err != nil {
+		} else if snap, err = s.current(ctx, mode); err != nil {
 			answerAll(batch, err)
 			return
 		}
-		doc, errs := s.apply(snap, batch)
+		var doc *apphost.Doc
+		var errs []error
+		s.opts.Work.do(func() { doc, errs = s.apply(snap, batch) })
 		if bytes.Equal(doc.Bytes(), snap.file.Content) {
 			answer(batch, doc, errs)
 			return
@@ -314,7 +487,14 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			return
 		}
 		s.count(func(st *Stats) { st.Writes++ })
+		logWriteStart(ctx, s.host, s.path, len(batch), len(doc.Bytes()))
+		wstart := time.Now()
 		res, err := s.files.WriteValidated(ctx, s.path, snap.file.SHA256, doc.Bytes(), touchedPaths(snap.doc, doc))
+		backup := ""
+		if res != nil {
+			backup = res.Backup
+		}
+		logWriteEnd(ctx, s.host, wstart, len(doc.Bytes()), backup, err)
 		var conflict *remotefile.ConflictError
 		switch {
 		case err == nil && res.ReplacedSince:
@@ -333,7 +513,7 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 				answerAll(batch, fmt.Errorf("%s on %s kept changing while Terraform wrote it (%d attempts); nothing was written: find the other writer (IIS Manager, appcmd, another pipeline) and run terraform apply again", snap.file.Path, s.host, attempt))
 				return
 			}
-			fresh = true                 // the cached copy is stale: read the file again...
+			mode = readFresh             // the cached copy is stale: read the file again...
 			if conflict.Current != nil { // ...unless the host sent it along
 				if d, perr := apphost.Parse(conflict.Current.Content); perr == nil {
 					cur := conflict.Current
@@ -441,7 +621,7 @@ func (s *Store) repairAfter(ctx context.Context, err error) error {
 	if !remotefile.IsCode(err, remotefile.CodeLiveMissing) {
 		return err
 	}
-	if _, rerr := s.current(ctx, true, true); rerr != nil {
+	if _, rerr := s.current(ctx, readSettled); rerr != nil {
 		return fmt.Errorf("%w; a repair was tried and failed: %v", err, rerr)
 	}
 	return fmt.Errorf("%w; a later read put the previous file back in place: run terraform apply again", err)
@@ -484,7 +664,7 @@ func (s *Store) settle(ctx context.Context, before *remotefile.File, doc *apphos
 	werr = s.named(werr)
 	// The write may still be running on the host (its answer lost, not
 	// its work): wait for the host's write lock before looking.
-	now, err := s.current(ctx, true, true)
+	now, err := s.current(ctx, readSettled)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w; whether the change was applied is unknown (the file could not be read back: %v): run terraform plan to see the state of %s", werr, err, s.host)

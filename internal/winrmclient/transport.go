@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
@@ -133,6 +134,7 @@ func (t *runTransport) exchangeMsg(msg *soap.SoapMessage) (rep *reply, raw []byt
 		if err != nil && !retriable && action != actionSignal && action != actionDelete {
 			t.st.record(err)
 		}
+		logExchange(t.st.ctx, t.c.errs.hostPort(), action, start, len(raw), err)
 		if action == actionReceive {
 			t.pace(start, rep, err, retriable)
 		}
@@ -156,6 +158,21 @@ func (t *runTransport) exchangeMsg(msg *soap.SoapMessage) (rep *reply, raw []byt
 		return nil, nil, err
 	}
 	return rep, raw, nil
+}
+
+// logExchange writes one DEBUG line per WS-Management exchange: the host,
+// the action, how long it took and how much came back, never a header or a
+// body (they may carry credentials or the file). A Receive that the host
+// held until the OperationTimeout is a normal end, not an error.
+func logExchange(ctx context.Context, host, action string, start time.Time, replyBytes int, err error) {
+	fields := map[string]any{"host": host, "action": action[strings.LastIndex(action, "/")+1:], "duration_ms": time.Since(start).Milliseconds(), "reply_bytes": replyBytes}
+	var e *Error
+	if errors.As(err, &e) {
+		fields["error"] = e.Kind.String()
+	} else if err != nil {
+		fields["error"] = "internal"
+	}
+	tflog.Debug(ctx, "WinRM exchange", fields)
 }
 
 // requestContext bounds one request. The clean-up requests (Signal, Delete)

@@ -1,11 +1,15 @@
 // Command bench measures the provider at the cost floor of WinRM: N
-// simulated DPs (a delay injected into every HTTP exchange), 5 resources
-// each, a real `terraform apply`, a refresh `plan` and a drift `plan`, in the
-// optimized mode and the naive one (IIS_OPTIMIZATIONS=off: no read cache,
-// group commit, shell reuse or compression), with the ratios and the
-// targets of issue 4. `make bench` runs it.
+// simulated DPs (a delay injected into every HTTP exchange), 5 entries
+// each, a real `terraform apply`, a refresh `plan`, a drift `plan` and an
+// apply at -parallelism=10, in three modes: optimized (5 single-entry
+// resources per DP), policy (one iis_request_filtering_policy per DP with
+// the 5 entries) and naive (IIS_OPTIMIZATIONS=off: no read cache, group
+// commit, shell reuse or compression; up to -naive-max DPs, as it is slow),
+// with the ratios and the targets of issues 4 and 14, and Terraform's own
+// floor: a plan of as many terraform_data resources as the policy mode has.
+// `make bench` runs it.
 //
-//	go run ./tools/bench [-dps 1,10,50] [-resources 5] [-delay 20ms]
+//	go run ./tools/bench [-dps 1,10,50,200] [-resources 5] [-delay 20ms]
 package main
 
 import (
@@ -43,7 +47,8 @@ type options struct {
 	planParallelism int    // terraform plan -parallelism; 0 leaves Terraform's default
 	runs            int    // runs of each plan phase (see run)
 	cpuProfiles     string // folder for pprof profiles, or ""
-	modes           string // modes to run, of "optimized" and "naive"
+	modes           string // modes to run, of "optimized", "policy" and "naive"
+	naiveMax        int    // the naive mode runs up to this many DPs
 }
 
 func main() { os.Exit(bench()) }
@@ -52,7 +57,8 @@ func main() { os.Exit(bench()) }
 // deferred stop on every path.
 func bench() int {
 	var o options
-	flag.StringVar(&o.dps, "dps", "1,10,50", "numbers of distribution points to run")
+	flag.StringVar(&o.dps, "dps", "1,10,50,200", "numbers of distribution points to run")
+	flag.IntVar(&o.naiveMax, "naive-max", 50, "the naive mode runs up to this many DPs (it takes minutes beyond)")
 	flag.IntVar(&o.perDP, "resources", 5, "resources per DP")
 	flag.IntVar(&o.planParallelism, "plan-parallelism", 0, "terraform plan -parallelism (0: Terraform's default of 10)")
 	// Plans leave the DPs as they were, so each runs that many times and
@@ -64,7 +70,7 @@ func bench() int {
 	flag.StringVar(&o.fixture, "fixture", "../shared/fixtures/applicationHost.aspnet-full.config", "applicationHost.config every DP serves a copy of")
 	// One mode alone is for profiling and trying changes; the ratios and
 	// targets need both.
-	flag.StringVar(&o.modes, "modes", "optimized,naive", "modes to run (the ratios and targets need both)")
+	flag.StringVar(&o.modes, "modes", "optimized,policy,naive", "modes to run (the ratios and targets need them all)")
 	flag.StringVar(&o.cpuProfiles, "cpuprofile", "", "keep the provider processes' CPU profiles in this folder (go tool pprof)")
 	flag.Parse()
 	// The simulated DPs run in this process, on the cores Terraform and the
@@ -241,8 +247,14 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
+		var floor time.Duration
+		if strings.Contains(o.modes, "policy") {
+			if floor, err = floorPlan(ctx, h, n, o); err != nil {
+				return fmt.Errorf("%d DPs, terraform_data floor: %w", n, err)
+			}
+		}
 		printTable(n, all)
-		failures = append(failures, targets(n, len(src), all)...)
+		failures = append(failures, targets(n, len(src), all, floor)...)
 	}
 	if len(failures) > 0 {
 		fmt.Println("targets missed:")
@@ -308,6 +320,15 @@ func newFleet(h *tfrun.Harness, scratch string, src []byte, n int, o options, mo
 		exts[i] = fmt.Sprintf(".bench%d", i)
 	}
 	for i, d := range f.dps {
+		if mode == "policy" {
+			// The same entries, one resource per DP.
+			var m []string
+			for _, e := range exts {
+				m = append(m, fmt.Sprintf("%q = true", e))
+			}
+			fmt.Fprintf(&config, "resource \"iis_request_filtering_policy\" \"dp%03d\" {\n  host            = %q\n  file_extensions = { %s }\n}\n", i, d.sim.Addr.String(), strings.Join(m, ", "))
+			continue
+		}
 		config.WriteString(tfrun.Extensions(fmt.Sprintf("dp%02d_", i), d.sim.Addr.String(), exts...))
 	}
 	if mode == "naive" {
@@ -324,6 +345,8 @@ type phase struct {
 	name       string
 	noPrefetch bool // run without prefetch_hosts (the optimized mode only)
 	run        func(ctx context.Context, f *fleet) error
+	// prepare, when set, runs before the phase and is not measured.
+	prepare func(ctx context.Context, f *fleet) error
 }
 
 // phases are the apply, then the plans. The apply runs once; the plans
@@ -341,13 +364,13 @@ func phases(o options) []phase {
 		// the writes to each host, so the DPs see no more than at 10, and the
 		// resources of one host arrive together (Terraform's default of 10
 		// spread over many hosts sends a host its resources one by one).
-		{"apply", false, func(ctx context.Context, f *fleet) error {
+		{name: "apply", run: func(ctx context.Context, f *fleet) error {
 			return f.tf.Apply(ctx, tfexec.Parallelism(min(f.n*o.perDP, 256)))
 		}},
-		{"plan", false, plan},
+		{name: "plan", run: plan},
 		// What prefetch_hosts is worth: the same plan without it.
-		{"plan, no prefetch", true, plan},
-		{"drift plan", false, func(ctx context.Context, f *fleet) error {
+		{name: "plan, no prefetch", noPrefetch: true, run: plan},
+		{name: "drift plan", run: func(ctx context.Context, f *fleet) error {
 			for _, d := range f.dps { // a hand edit on every DP
 				b, _ := os.ReadFile(d.sim.Host.ConfigFile())
 				b = bytes.Replace(b, []byte(`<add fileExtension=".bench0" allowed="true" />`), []byte(`<add fileExtension=".bench0" allowed="false" />`), 1)
@@ -360,11 +383,29 @@ func phases(o options) []phase {
 			}
 			return nil
 		}},
+		// "At most 2 writes per DP for 5 new entries at any -parallelism":
+		// the same apply at Terraform's default, after a destroy (not
+		// measured) that gives the DPs their files back.
+		{name: "apply, -parallelism=10", run: func(ctx context.Context, f *fleet) error {
+			return f.tf.Apply(ctx, tfexec.Parallelism(10))
+		}, prepare: func(ctx context.Context, f *fleet) error {
+			return f.tf.Destroy(ctx, tfexec.Parallelism(min(f.n*o.perDP, 256)))
+		}},
 	}
 }
 
 // measure runs one phase on a fleet and returns its figures.
 func (f *fleet) measure(ctx context.Context, h *tfrun.Harness, o options, p phase) (result, error) {
+	// The preparation runs first, with the mode's environment alone: its
+	// provider processes must not report into the phase's statistics.
+	if p.prepare != nil {
+		if err := f.tf.SetEnv(withCLI(h, f.env)); err != nil {
+			return result{}, err
+		}
+		if err := p.prepare(ctx, f); err != nil {
+			return result{}, fmt.Errorf("%s: preparing: %w", p.name, err)
+		}
+	}
 	stats, _ := os.MkdirTemp(f.dir, "rss-")
 	e := map[string]string{"IIS_BENCH_STATS": stats}
 	if !p.noPrefetch {
@@ -398,8 +439,11 @@ func (f *fleet) measure(ctx context.Context, h *tfrun.Harness, o options, p phas
 func benchN(ctx context.Context, h *tfrun.Harness, scratch string, src []byte, n int, o options) ([]result, error) {
 	var fleets []*fleet
 	for _, mode := range strings.Split(o.modes, ",") {
-		if mode != "optimized" && mode != "naive" {
-			return nil, fmt.Errorf("-modes: %q is neither optimized nor naive", mode)
+		if mode != "optimized" && mode != "naive" && mode != "policy" {
+			return nil, fmt.Errorf("-modes: %q is none of optimized, policy, naive", mode)
+		}
+		if mode == "naive" && n > o.naiveMax {
+			continue
 		}
 		f, closeAll, err := newFleet(h, scratch, src, n, o, mode)
 		defer closeAll()
@@ -419,7 +463,7 @@ func runFleets(ctx context.Context, h *tfrun.Harness, o options, fleets []*fleet
 	var rs []result
 	for _, p := range phases(o) {
 		runs := o.runs
-		if p.name == "apply" {
+		if strings.HasPrefix(p.name, "apply") {
 			runs = 1
 		}
 		tries := map[string][]result{}
@@ -541,19 +585,89 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// targets checks issue 4's goals for one N and returns the misses.
-func targets(n, fileSize int, rs []result) []string {
+// floorPlan is Terraform's own time for a plan of n resources: n
+// terraform_data resources (as many as the policy mode has), applied, then
+// planned -runs times; the median wall time.
+func floorPlan(ctx context.Context, h *tfrun.Harness, n int, o options) (time.Duration, error) {
+	var config strings.Builder
+	for i := range n {
+		fmt.Fprintf(&config, "resource \"terraform_data\" \"r%03d\" {\n  input = %d\n}\n", i, i)
+	}
+	tf, err := h.Workspace(fmt.Sprintf("%d-floor", n), config.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	if err := tf.Apply(ctx, tfexec.Parallelism(min(n, 256))); err != nil {
+		return 0, err
+	}
+	var walls []time.Duration
+	for range max(o.runs, 1) {
+		start := time.Now()
+		if changes, err := tf.Plan(ctx, o.planOptions()...); err != nil || changes {
+			return 0, fmt.Errorf("plan: changes %v, %v", changes, err)
+		}
+		walls = append(walls, time.Since(start))
+	}
+	slices.Sort(walls)
+	return walls[len(walls)/2], nil
+}
+
+// targets checks issue 4's and issue 14's goals for one N and returns the
+// misses; floor is Terraform's own plan time for as many terraform_data
+// resources as the policy mode has (0: not measured).
+func targets(n, fileSize int, rs []result, floor time.Duration) []string {
 	var miss []string
+	// Issue 14: writes at any -parallelism, memory, apply speed, plan floor.
+	for _, mode := range []string{"optimized", "policy"} {
+		for _, ph := range []string{"apply", "apply, -parallelism=10"} {
+			r, ok := find(rs, ph, mode)
+			if !ok {
+				continue
+			}
+			wr := r.perHost(r.per.writes)
+			fmt.Printf("%d DPs, %s, %s of 5 new entries: %.1f writes per DP (target at most 2)\n", n, mode, ph, wr)
+			if wr > 2 {
+				miss = append(miss, fmt.Sprintf("%d DPs, %s: %s of 5 new entries took %.1f writes per DP, target at most 2", n, mode, ph, wr))
+			}
+		}
+		var peak result
+		for _, r := range rs {
+			if r.mode == mode && r.rssKiB > peak.rssKiB {
+				peak = r
+			}
+		}
+		if peak.rssKiB > 0 {
+			limit := 64 + 0.25*float64(n)
+			got := float64(peak.rssKiB) / 1024
+			fmt.Printf("%d DPs, %s: provider peak memory %.1f MiB in %q (target at most %.1f MiB = 64 + 0.25 x %d)\n", n, mode, got, peak.phase, limit, n)
+			if got > limit {
+				miss = append(miss, fmt.Sprintf("%d DPs, %s: provider peak memory %.1f MiB, target at most %.1f MiB", n, mode, got, limit))
+			}
+		}
+	}
+	if o, nv, both := pair(rs, "apply"); both && n >= 50 {
+		r := ratio(nv.wall.Seconds(), o.wall.Seconds())
+		fmt.Printf("%d DPs: apply time naive/optimized = %.1fx (target at least 4x)\n", n, r)
+		if r < 4 {
+			miss = append(miss, fmt.Sprintf("%d DPs: apply is %.1fx faster than naive, target at least 4x", n, r))
+		}
+		if p, ok := find(rs, "apply", "policy"); ok {
+			fmt.Printf("%d DPs: apply time naive/policy = %.1fx\n", n, ratio(nv.wall.Seconds(), p.wall.Seconds()))
+		}
+	}
+	if p, ok := find(rs, "plan", "policy"); ok && floor > 0 {
+		r := ratio(p.wall.Seconds(), floor.Seconds())
+		fmt.Printf("%d DPs: policy plan %.2fs against %d terraform_data resources %.2fs = %.1fx (target at most 2x)\n", n, p.wall.Seconds(), n, floor.Seconds(), r)
+		if n >= 200 && r > 2 {
+			miss = append(miss, fmt.Sprintf("%d DPs: the policy plan takes %.1fx Terraform's own time for %d terraform_data resources, target at most 2x", n, r, n))
+		}
+	}
 	plan, ok := find(rs, "plan", "optimized")
 	if !ok {
-		return nil // the targets are the optimized mode's
+		return miss // the targets below are the optimized mode's
 	}
 	if c := plan.perHost(plan.per.commands); c > 1 {
 		miss = append(miss, fmt.Sprintf("%d DPs: refresh took %.1f commands per host, target 1", n, c))
-	}
-	apply, _ := find(rs, "apply", "optimized")
-	if wr := apply.perHost(apply.per.writes); wr > 2 {
-		miss = append(miss, fmt.Sprintf("%d DPs: apply of 5 new entries took %.1f writes per host, target at most 2", n, wr))
 	}
 	if plan.per.reads > 0 {
 		// The shells' release when the provider stops (Signal and

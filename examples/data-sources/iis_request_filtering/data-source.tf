@@ -6,9 +6,13 @@ data "iis_request_filtering" "packages" {
     "/SMS_DP_SMSPKG$/PKG00012/bin/setup.exe",
     "/SMS_DP_SMSPKG$/PKG00012/Program+Files/app.msi",
   ]
+  # A refused URL fails the plan (exit code 1), naming the DP, rule and
+  # scope: a scheduled job then fails while a hand-made <location> deny
+  # shadows the allow.
+  fail_on_refused = true
 }
 
-# Fail the plan while any of them is blocked (Terraform 1.5+ check block).
+# Without fail_on_refused, a check block reports them as a warning instead.
 check "package_content_is_served" {
   assert {
     condition = alltrue([for r in data.iis_request_filtering.packages.results : r.allowed])

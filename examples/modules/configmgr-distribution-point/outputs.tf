@@ -1,9 +1,9 @@
 output "rules" {
-  description = "The managed rules by \"dp|extension\": their import IDs (host|location|extension)."
-  value       = { for key, rule in iis_request_filtering_extension.this : key => rule.id }
+  description = "The policy of each DP by DP name: its import ID (host|location)."
+  value       = { for dp, policy in iis_request_filtering_policy.this : dp => policy.id }
 }
 
 output "distribution_points" {
   description = "The DPs this module manages."
-  value       = sort(distinct([for rule in local.rules : rule.host]))
+  value       = sort(keys(iis_request_filtering_policy.this))
 }

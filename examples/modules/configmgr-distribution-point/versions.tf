@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.7" # removed blocks
   required_providers {
     iis = {
       source = "dp-tools/iis"
