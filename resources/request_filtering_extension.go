@@ -108,7 +108,10 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 		return
 	}
 	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
-	doc, store, host, ok := r.data.doc(ctx, state.Host, readUseOf(ctx, req.Private), func(h string) string { return where(h, loc, ext) }, &resp.Diagnostics)
+	// Read before doneImporting: the request and the response may share
+	// one private state.
+	use := readUseOf(ctx, req.Private)
+	doc, store, host, ok := r.data.doc(ctx, state.Host, use, func(h string) string { return where(h, loc, ext) }, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -118,8 +121,7 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, ext), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 		return
 	}
-	imported, diags := importing(ctx, req.Private, resp.Private)
-	resp.Diagnostics.Append(diags...)
+	imported := use == needing
 	if rule == nil && imported {
 		resp.Diagnostics.AddError("Cannot import "+where(host, loc, ext)+": no entry for it is in effect there",
 			fmt.Sprintf("%s on %s has no <add fileExtension=%q> in effect at that scope (IIS's allowUnlisted decides for it), so there is nothing to import. "+

@@ -106,7 +106,10 @@ func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.R
 		return
 	}
 	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
-	doc, store, host, ok := r.data.doc(ctx, state.Host, readUseOf(ctx, req.Private), func(h string) string { return where(h, loc, segmentWhat(seg)) }, &resp.Diagnostics)
+	// Read before doneImporting: the request and the response may share
+	// one private state.
+	use := readUseOf(ctx, req.Private)
+	doc, store, host, ok := r.data.doc(ctx, state.Host, use, func(h string) string { return where(h, loc, segmentWhat(seg)) }, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -116,8 +119,7 @@ func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.R
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, segmentWhat(seg)), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 		return
 	}
-	imported, diags := importing(ctx, req.Private, resp.Private)
-	resp.Diagnostics.Append(diags...)
+	imported := use == needing
 	if hit != nil && imported {
 		resp.Diagnostics.AddError("Cannot import "+where(host, loc, segmentWhat(seg))+": it is hidden there",
 			fmt.Sprintf("%s on %s: line %d hides %q at that scope (<add segment=%q /> in %s), so IIS refuses URLs containing it with HTTP 404.8. "+

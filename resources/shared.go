@@ -100,18 +100,6 @@ func markImporting(ctx context.Context, p privateSetter) diag.Diagnostics {
 	return p.SetKey(ctx, importingKey, []byte("true"))
 }
 
-// importing reports whether this Read is the one that completes an import,
-// and clears the mark (an empty value deletes the key) so that later
-// refreshes treat an absent rule as drift again.
-func importing(ctx context.Context, req privateGetter, resp privateSetter) (bool, diag.Diagnostics) {
-	b, diags := req.GetKey(ctx, importingKey)
-	if diags.HasError() || len(b) == 0 {
-		return false, diags
-	}
-	diags.Append(resp.SetKey(ctx, importingKey, nil)...)
-	return true, diags
-}
-
 // describeScopeOf names the scope of an entry the way a user finds it in
 // the file.
 func describeScopeOf(scope string) string {
