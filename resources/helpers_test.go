@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+	"github.com/dp-tools/terraform-provider-iis/internal/ownership"
 )
 
 const pkgLocation = "Default Web Site/SMS_DP_SMSPKG$"
@@ -50,4 +51,14 @@ func replaceOnce(t *testing.T, b []byte, old, repl string) []byte {
 		t.Fatalf("%q occurs %d times", old, n)
 	}
 	return bytes.Replace(b, []byte(old), []byte(repl), 1)
+}
+
+// withoutRecord is b without the provider's ownership record comment.
+func withoutRecord(t *testing.T, b []byte) []byte {
+	t.Helper()
+	out, err := ownership.Render(b, ownership.Record{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
