@@ -57,7 +57,7 @@ func TestAccSettings_server(t *testing.T) {
 					// Nothing else changed: undo the two edits by hand.
 					back := bytes.Replace(now, []byte(rfNew), []byte(rfOld), 1)
 					back = bytes.Replace(back, []byte("                <requestLimits maxUrl=\"8192\" />\r\n"), nil, 1)
-					if !bytes.Equal(back, orig) {
+					if !bytes.Equal(withoutRecord(t, back), orig) {
 						return fmt.Errorf("more than the settings changed")
 					}
 					return nil

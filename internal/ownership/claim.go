@@ -41,7 +41,9 @@ func (e *ConflictError) Error() string {
 //
 // Other owners are checked against the file: one whose value the file no
 // longer holds has lost its claim (a hand edit, or its entry deleted by
-// hand and then created again under a new owner) and is dropped; one that
+// hand and then created again under a new owner) and is dropped (when all
+// are, the entry starts afresh: its Undo is nil and Before the file's
+// value now); one that
 // holds the same value stays, managing the entry with me; one whose value
 // the file holds and differs from me.Want is a *ConflictError, and nothing
 // changes.
@@ -61,16 +63,26 @@ func (r *Record) Claim(s Subject, me Owner, takenOver []string) (*Entry, error) 
 		return nil, &ConflictError{Subject: s, Others: conflicts}
 	}
 	kept := []Owner{}
+	continued := false // a claim goes on: me's own, or one an import took over
 	for _, o := range e.Owners {
 		switch {
 		case o.ID == me.ID:
+			continued = true
 			if me.Since == "" {
 				me.Since = o.Since
 			}
-		case slices.Contains(takenOver, o.ID), !s.Holds(o.Want):
+		case slices.Contains(takenOver, o.ID):
+			continued = true
+		case !s.Holds(o.Want):
 		default:
 			kept = append(kept, o)
 		}
+	}
+	if len(e.Owners) > 0 && len(kept) == 0 && !continued {
+		// Every earlier claim was lost to hand edits: what Terraform did is
+		// gone from the file, and this claim is a first touch of the file
+		// as it is now.
+		e.Undo, e.Before = nil, s.Current
 	}
 	e.Owners = append(kept, me)
 	return e, nil

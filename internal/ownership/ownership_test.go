@@ -161,7 +161,11 @@ func TestClaim(t *testing.T) {
 			if tt.owners == nil && (e.Before != tt.current || e.Undo != nil) {
 				t.Fatalf("a first touch records the value before (%q) and no undo yet, got %q %s", tt.current, e.Before, e.Undo)
 			}
-			if tt.owners != nil && string(e.Undo) != `{"adopted":true}` {
+			fresh := tt.owners != nil && len(tt.owners2) == 1 && tt.owners2[0] == tt.me.ID && tt.me.ID != "A" && tt.takenOver == nil
+			switch {
+			case fresh && (e.Undo != nil || e.Before != tt.current):
+				t.Fatalf("every earlier claim lost to a hand edit: the claim starts afresh, got undo %s before %q", e.Undo, e.Before)
+			case tt.owners != nil && !fresh && string(e.Undo) != `{"adopted":true}`:
 				t.Fatalf("the undo of the first touch must survive, got %s", e.Undo)
 			}
 		})
