@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -315,6 +316,15 @@ func manage(location string, want map[apphost.Setting]*string) claimOp {
 		if undo != nil {
 			if err := json.Unmarshal(undo, &own); err != nil {
 				return nil, nil, fmt.Errorf("the ownership record's entry is damaged (%v)", err)
+			}
+			// With a record, a setting it has no earlier value for was
+			// never written by Terraform (an import brought it into the
+			// state): letting go of it leaves it as it is.
+			want = maps.Clone(want)
+			for s, v := range want {
+				if _, known := own.Previous[s]; v == nil && !known {
+					delete(want, s)
+				}
 			}
 		}
 		out, next, err := d.ManageSettings(location, want, own)
