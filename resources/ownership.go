@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
@@ -83,6 +84,14 @@ type managed struct {
 	// describes the entry's value in d.
 	holds   func(d *apphost.Doc, want string) bool
 	current func(d *apphost.Doc) string
+	// unknown: a value the entry depends on is known only at apply, so
+	// the plan cannot check it.
+	unknown bool
+	// allowMissingSite skips the site check of location (checkSite).
+	allowMissingSite bool
+	// exists reports whether d already has what a create would adopt (the
+	// plan warns, naming current); nil: never.
+	exists func(d *apphost.Doc) bool
 }
 
 func (m managed) subject(d *apphost.Doc) ownership.Subject {
@@ -111,6 +120,9 @@ func (m managed) claim(c *ownerCache, op claimOp) hostconfig.Edit {
 	me := m.owner(c.Owner)
 	start := *c
 	return func(d *apphost.Doc) ([]byte, error) {
+		if err := checkSite(d, m.location, m.allowMissingSite); err != nil {
+			return nil, err
+		}
 		rec, err := ownership.Parse(d.Bytes())
 		if err != nil {
 			return nil, err
@@ -234,4 +246,19 @@ func (m managed) adopt(d *apphost.Doc) (ownerCache, string, error) {
 	return c, fmt.Sprintf("The entry was managed by %s. This resource takes it over: its destroy gives back the value from before Terraform (%s). "+
 		"If that resource still exists in another state, run `terraform state rm` on it there, or its destroy will not give the entry back.",
 		strings.Join(names, "; and by "), e.Before), nil
+}
+
+// known marks m as planned with values known only at apply when any of
+// vals is unknown.
+func (m managed) known(vals ...interface{ IsUnknown() bool }) managed {
+	for _, v := range vals {
+		m.unknown = m.unknown || v.IsUnknown()
+	}
+	return m
+}
+
+// siteOptional is m with the site check as allow_missing_site says.
+func (m managed) siteOptional(allow types.Bool) managed {
+	m.allowMissingSite = allow.ValueBool()
+	return m
 }

@@ -266,6 +266,11 @@ func TestAccOwnership_twoManagers(t *testing.T) {
 				r.restored("destroy of both managers")
 				return
 			}
+			// The plan says the apply will refuse it (a warning: an error
+			// would also stop a destroy, whose refresh plans in normal mode).
+			if out := r.must(0, two, "plan"); !strings.Contains(flat(out), "is managed by another resource with another value: apply will refuse it") {
+				t.Fatalf("the plan should warn of the second manager:\n%s", out)
+			}
 			out := r.must(1, two, "apply")
 			for _, want := range []string{"is managed by " + k.typ, "owner id", "moved", "terraform state rm", "terraform import"} {
 				if !strings.Contains(flat(out), want) {
@@ -390,3 +395,64 @@ func TestAccOwnership_interrupt(t *testing.T) {
 
 // flat is CLI output with its line wrapping undone.
 func flat(out string) string { return strings.Join(strings.Fields(out), " ") }
+
+// TestAccOwnership_planWarnsAdoption: the plan of a create that adopts an
+// entry already in the file warns with its current value.
+func TestAccOwnership_planWarnsAdoption(t *testing.T) {
+	h := ownHarness(t)
+	for _, tc := range []struct{ typ, body, current string }{
+		{"iis_request_filtering_extension", "extension = \".config\"\n  allowed = true", "(allowed=false)"},
+		{"iis_request_filtering_hidden_segment", `segment = "bin"`, "(hidden)"},
+		{"iis_request_filtering_settings", "file_extensions_allow_unlisted = false", "(allowUnlisted=true)"},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			r := newOwnRig(t, h, nil)
+			d := r.dir("ws", r.config(tc.typ, map[string]string{"a": tc.body}))
+			out := flat(r.must(0, d, "plan"))
+			if !strings.Contains(out, "will be adopted") || !strings.Contains(out, "already has the entry "+tc.current) {
+				t.Fatalf("the plan should warn that it adopts the entry %s:\n%s", tc.current, out)
+			}
+			if !bytes.Equal(r.read(), r.orig) {
+				t.Fatal("a plan changed the file")
+			}
+		})
+	}
+}
+
+// TestAccSiteCheck: a location whose site is not in the file's <sites> is
+// an error at plan time listing the sites there are; the PSPath form gets
+// the location it names; allow_missing_site opts out, for a site another
+// tool creates later, and destroy still gives the original bytes back.
+func TestAccSiteCheck(t *testing.T) {
+	h := ownHarness(t)
+	bodies := map[string]string{
+		"iis_request_filtering_extension":      "extension = \".tfown\"\n  allowed = true",
+		"iis_request_filtering_hidden_segment": `segment = "tfown"`,
+		"iis_request_filtering_settings":       "allow_double_escaping = true",
+	}
+	for typ, body := range bodies {
+		t.Run(typ, func(t *testing.T) {
+			r := newOwnRig(t, h, nil) // the ASP.NET fixture has one site, "www"
+			with := func(extra string) string { return r.config(typ, map[string]string{"a": body + "\n  " + extra}) }
+			d := r.dir("typo", with(`location = "Default Web Sit/SMS_DP_SMSPKG$"`))
+			out := flat(r.must(1, d, "plan"))
+			for _, want := range []string{`no site is named "Default Web Sit"`, `the sites are "www"`, "allow_missing_site = true"} {
+				if !strings.Contains(out, want) {
+					t.Fatalf("the plan should say %q:\n%s", want, out)
+				}
+			}
+			d = r.dir("pspath", with(`location = "MACHINE/WEBROOT/APPHOST/www"`))
+			if out := flat(r.must(1, d, "plan")); !strings.Contains(out, `it is a PSPath`) || !strings.Contains(out, `write "www"`) {
+				t.Fatalf("the PSPath form should get the location it names:\n%s", out)
+			}
+			d = r.dir("later", with("location = \"Default Web Site/SMS_DP_SMSPKG$\"\n  allow_missing_site = true"))
+			r.must(0, d, "apply")
+			r.must(0, d, "plan", "-detailed-exitcode")
+			r.must(0, d, "destroy")
+			r.restored("destroy of a location for a site created later")
+			if !bytes.Equal(r.read(), r.orig) {
+				t.Fatal("a refused plan changed the file")
+			}
+		})
+	}
+}

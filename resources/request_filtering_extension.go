@@ -27,17 +27,19 @@ var (
 	_ resource.Resource                = (*RequestFilteringExtension)(nil)
 	_ resource.ResourceWithConfigure   = (*RequestFilteringExtension)(nil)
 	_ resource.ResourceWithImportState = (*RequestFilteringExtension)(nil)
+	_ resource.ResourceWithModifyPlan  = (*RequestFilteringExtension)(nil)
 )
 
 // NewRequestFilteringExtension is the resource's constructor.
 func NewRequestFilteringExtension() resource.Resource { return &RequestFilteringExtension{} }
 
 type extensionModel struct {
-	ID        types.String `tfsdk:"id"`
-	Extension types.String `tfsdk:"extension"`
-	Allowed   types.Bool   `tfsdk:"allowed"`
-	Location  types.String `tfsdk:"location"`
-	Host      types.String `tfsdk:"host"`
+	ID               types.String `tfsdk:"id"`
+	Extension        types.String `tfsdk:"extension"`
+	Allowed          types.Bool   `tfsdk:"allowed"`
+	Location         types.String `tfsdk:"location"`
+	Host             types.String `tfsdk:"host"`
+	AllowMissingSite types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 func (r *RequestFilteringExtension) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -63,7 +65,8 @@ func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaR
 			},
 			"location": locationAttribute(", or an IIS location path such as " +
 				"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing)."),
-			"host": hostAttribute(),
+			"host":               hostAttribute(),
+			"allow_missing_site": allowMissingSiteAttribute(),
 		},
 	}
 }
@@ -99,7 +102,27 @@ func extensionEntry(host types.String, loc, ext string, allowed bool) managed {
 			}
 			return allowedText(rule.Allowed)
 		},
+		exists: func(d *apphost.Doc) bool {
+			rule, err := d.FileExtension(loc, ext)
+			return err == nil && rule != nil
+		},
 	}
+}
+
+// ModifyPlan checks the apply's claim on the entry at plan time (see
+// planClaim).
+func (r *RequestFilteringExtension) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan extensionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	loc, ext := plan.Location.ValueString(), plan.Extension.ValueString()
+	r.data.planClaim(ctx, req, resp, plan.Host, extensionEntry(plan.Host, loc, ext, plan.Allowed.ValueBool()).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.Extension, plan.Allowed, plan.AllowMissingSite), func(h string) string { return where(h, loc, ext) })
 }
 
 func allowedText(b bool) string { return fmt.Sprintf("allowed=%t", b) }
@@ -131,7 +154,7 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 	}
 	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
 	var c ownerCache
-	m := extensionEntry(plan.Host, loc, ext, allowed)
+	m := extensionEntry(plan.Host, loc, ext, allowed).siteOptional(plan.AllowMissingSite)
 	host, ok := r.data.edit(ctx, plan.Host, "set", func(h string) string { return where(h, loc, ext) }, m.claim(&c, setExtension(loc, ext, allowed)), &resp.Diagnostics)
 	if !ok {
 		return
@@ -205,7 +228,7 @@ func (r *RequestFilteringExtension) Update(ctx context.Context, req resource.Upd
 		return
 	}
 	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
-	m := extensionEntry(plan.Host, loc, ext, allowed)
+	m := extensionEntry(plan.Host, loc, ext, allowed).siteOptional(plan.AllowMissingSite)
 	if _, ok := r.data.edit(ctx, plan.Host, "update", func(h string) string { return where(h, loc, ext) }, m.claim(&c, setExtension(loc, ext, allowed)), &resp.Diagnostics); !ok {
 		return
 	}

@@ -31,16 +31,18 @@ var (
 	_ resource.Resource                = (*RequestFilteringHiddenSegment)(nil)
 	_ resource.ResourceWithConfigure   = (*RequestFilteringHiddenSegment)(nil)
 	_ resource.ResourceWithImportState = (*RequestFilteringHiddenSegment)(nil)
+	_ resource.ResourceWithModifyPlan  = (*RequestFilteringHiddenSegment)(nil)
 )
 
 // NewRequestFilteringHiddenSegment is the resource's constructor.
 func NewRequestFilteringHiddenSegment() resource.Resource { return &RequestFilteringHiddenSegment{} }
 
 type segmentModel struct {
-	ID       types.String `tfsdk:"id"`
-	Segment  types.String `tfsdk:"segment"`
-	Location types.String `tfsdk:"location"`
-	Host     types.String `tfsdk:"host"`
+	ID               types.String `tfsdk:"id"`
+	Segment          types.String `tfsdk:"segment"`
+	Location         types.String `tfsdk:"location"`
+	Host             types.String `tfsdk:"host"`
+	AllowMissingSite types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 func (r *RequestFilteringHiddenSegment) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -64,7 +66,8 @@ func (r *RequestFilteringHiddenSegment) Schema(_ context.Context, _ resource.Sch
 			},
 			"location": locationAttribute(", where the segment's `<add>` entry is removed; or an IIS location path such as " +
 				"`Default Web Site/SMS_DP_SMSPKG$`, where a `<remove segment=\"...\"/>` stops the inherited entry (in a `<location path=\"...\">` block, created when missing)."),
-			"host": hostAttribute(),
+			"host":               hostAttribute(),
+			"allow_missing_site": allowMissingSiteAttribute(),
 		},
 	}
 }
@@ -93,7 +96,24 @@ func segmentEntry(host types.String, loc, seg string) managed {
 		id:      keyID(host.ValueString(), loc, seg),
 		holds:   func(d *apphost.Doc, want string) bool { return state(d) == want },
 		current: state,
+		exists:  func(d *apphost.Doc) bool { return state(d) == "hidden" },
 	}
+}
+
+// ModifyPlan checks the apply's claim on the segment at plan time (see
+// planClaim).
+func (r *RequestFilteringHiddenSegment) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan segmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
+	r.data.planClaim(ctx, req, resp, plan.Host, segmentEntry(plan.Host, loc, seg).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.Segment, plan.AllowMissingSite), func(h string) string { return where(h, loc, segmentWhat(seg)) })
 }
 
 // allowSegment allows the segment; the first touch records what it took
@@ -118,7 +138,7 @@ func (r *RequestFilteringHiddenSegment) Create(ctx context.Context, req resource
 	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
 	var c ownerCache
 	host, ok := r.data.edit(ctx, plan.Host, "allow", func(h string) string { return where(h, loc, segmentWhat(seg)) },
-		segmentEntry(plan.Host, loc, seg).claim(&c, allowSegment(loc, seg)), &resp.Diagnostics)
+		segmentEntry(plan.Host, loc, seg).siteOptional(plan.AllowMissingSite).claim(&c, allowSegment(loc, seg)), &resp.Diagnostics)
 	if !ok {
 		return
 	}

@@ -34,6 +34,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*RequestFilteringSettings)(nil)
 	_ resource.ResourceWithImportState    = (*RequestFilteringSettings)(nil)
 	_ resource.ResourceWithValidateConfig = (*RequestFilteringSettings)(nil)
+	_ resource.ResourceWithModifyPlan     = (*RequestFilteringSettings)(nil)
 )
 
 // NewRequestFilteringSettings is the resource's constructor.
@@ -48,6 +49,7 @@ type settingsModel struct {
 	UnescapeQueryString         types.Bool   `tfsdk:"unescape_query_string"`
 	FileExtensionsAllowUnlisted types.Bool   `tfsdk:"file_extensions_allow_unlisted"`
 	RequestLimits               types.Object `tfsdk:"request_limits"`
+	AllowMissingSite            types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 // requestLimitsTypes are the attribute types of request_limits.
@@ -165,7 +167,8 @@ func (r *RequestFilteringSettings) Schema(_ context.Context, _ resource.SchemaRe
 				"(`dp01.corp.example|` for the server scope)."),
 			"location": locationAttribute(", or an IIS location path such as " +
 				"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). One resource per scope."),
-			"host": hostAttribute(),
+			"host":               hostAttribute(),
+			"allow_missing_site": allowMissingSiteAttribute(),
 			"allow_double_escaping": flag(`<requestFiltering allowDoubleEscaping>`,
 				"`true` lets URL paths with `+` or double escapes through, such as package folders named `Program+Files` or `C++`, which IIS refuses with HTTP 404.11 by default (`false`)"),
 			"allow_high_bit_characters": flag(`<requestFiltering allowHighBitCharacters>`,
@@ -269,7 +272,39 @@ func settingsEntry(host types.String, loc string, vals map[apphost.Setting]strin
 			}
 			return settingsText(cur)
 		},
+		exists: func(d *apphost.Doc) bool {
+			raw, err := d.ScopeSettings(loc)
+			if err != nil {
+				return false
+			}
+			for s := range vals {
+				if _, ok := raw[s]; ok {
+					return true
+				}
+			}
+			return false
+		},
 	}
+}
+
+// ModifyPlan checks the apply's claim on the scope's settings at plan time
+// (see planClaim).
+func (r *RequestFilteringSettings) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan settingsModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	loc := plan.Location.ValueString()
+	vals, unknown := plan.values()
+	if unknown {
+		return
+	}
+	r.data.planClaim(ctx, req, resp, plan.Host, settingsEntry(plan.Host, loc, vals).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.AllowMissingSite), func(h string) string { return where(h, loc, settingsWhat) })
 }
 
 // settingsText is settings as the record compares them: attribute=value in
@@ -337,9 +372,10 @@ func manage(location string, want map[apphost.Setting]*string) claimOp {
 }
 
 // apply claims the scope's settings in the record and writes want.
-func (r *RequestFilteringSettings) apply(ctx context.Context, host types.String, location string, vals map[apphost.Setting]string, want map[apphost.Setting]*string, c *ownerCache, what string, diags *diag.Diagnostics) bool {
-	name, ok := r.data.edit(ctx, host, what, func(h string) string { return where(h, location, settingsWhat) },
-		settingsEntry(host, location, vals).claim(c, manage(location, want)), diags)
+func (r *RequestFilteringSettings) apply(ctx context.Context, plan settingsModel, vals map[apphost.Setting]string, want map[apphost.Setting]*string, c *ownerCache, what string, diags *diag.Diagnostics) bool {
+	location := plan.Location.ValueString()
+	name, ok := r.data.edit(ctx, plan.Host, what, func(h string) string { return where(h, location, settingsWhat) },
+		settingsEntry(plan.Host, location, vals).siteOptional(plan.AllowMissingSite).claim(c, manage(location, want)), diags)
 	if ok {
 		tflog.Info(ctx, "request filtering settings "+what, map[string]any{"host": name, "location": location, "settings": len(want), "owner": c.Owner})
 	}
@@ -362,7 +398,7 @@ func (r *RequestFilteringSettings) Create(ctx context.Context, req resource.Crea
 	}
 	vals, _ := plan.values()
 	var c ownerCache
-	if !r.apply(ctx, plan.Host, plan.Location.ValueString(), vals, ptrs(vals), &c, "set", &resp.Diagnostics) {
+	if !r.apply(ctx, plan, vals, ptrs(vals), &c, "set", &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
@@ -459,7 +495,7 @@ func (r *RequestFilteringSettings) Update(ctx context.Context, req resource.Upda
 			want[s] = nil
 		}
 	}
-	if !r.apply(ctx, plan.Host, plan.Location.ValueString(), vals, want, &c, "update", &resp.Diagnostics) {
+	if !r.apply(ctx, plan, vals, want, &c, "update", &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
