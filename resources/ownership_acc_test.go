@@ -456,3 +456,41 @@ func TestAccSiteCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestAccOwnership_recordLostOrDamaged: a tool that drops comments when it
+// saves the file loses the record; destroy then falls back to what each
+// resource's private state caches and still gives the original bytes back.
+// A record edited by hand is an error naming its line, and nothing is
+// written over it.
+func TestAccOwnership_recordLostOrDamaged(t *testing.T) {
+	h := ownHarness(t)
+	for _, k := range ownKinds() {
+		t.Run(k.name+"/lost", func(t *testing.T) {
+			r := newOwnRig(t, h, nil)
+			d := r.dir("ws", r.config(k.typ, map[string]string{"a": k.body(0)}))
+			r.must(0, d, "apply")
+			r.write(withoutRecord(t, r.read()))
+			r.must(0, d, "plan", "-detailed-exitcode")
+			r.must(0, d, "destroy")
+			r.restored("destroy after the record was lost")
+		})
+		t.Run(k.name+"/damaged", func(t *testing.T) {
+			r := newOwnRig(t, h, nil)
+			d := r.dir("ws", r.config(k.typ, map[string]string{"a": k.body(0)}))
+			r.must(0, d, "apply")
+			good := r.read()
+			damaged := bytes.Replace(good, []byte(`{"kind":`), []byte(`{"kind" `), 1)
+			r.write(damaged)
+			out := flat(r.must(1, d, "destroy"))
+			if !strings.Contains(out, "ownership record of terraform-provider-iis") || !strings.Contains(out, "is damaged") || !strings.Contains(out, "tf-backup") {
+				t.Fatalf("destroy should refuse a damaged record, naming it and the backups:\n%s", out)
+			}
+			if !bytes.Equal(r.read(), damaged) {
+				t.Fatal("a damaged record was written over")
+			}
+			r.write(good)
+			r.must(0, d, "destroy")
+			r.restored("destroy after the record was repaired")
+		})
+	}
+}
