@@ -5,30 +5,12 @@ import (
 	"strings"
 )
 
-// Site is a <site> of <system.applicationHost><sites>: its name and the
-// paths of its applications and virtual directories ("/SMS_DP_SMSPKG$").
-type Site struct {
-	Name  string
-	Paths []string
-}
-
-// Sites lists the file's sites in file order.
-func (d *Doc) Sites() []Site {
-	var out []Site
+// Sites lists the names of the file's sites (<system.applicationHost>
+// <sites><site name="...">), in file order.
+func (d *Doc) Sites() []string {
+	var out []string
 	for _, s := range d.Root().FindElements("system.applicationHost/sites/site") {
-		site := Site{Name: s.SelectAttrValue("name", "")}
-		for _, app := range s.SelectElements("application") {
-			ap := strings.TrimRight(app.SelectAttrValue("path", "/"), "/")
-			if ap != "" {
-				site.Paths = append(site.Paths, ap)
-			}
-			for _, vd := range app.SelectElements("virtualDirectory") {
-				if vp := strings.TrimRight(vd.SelectAttrValue("path", "/"), "/"); vp != "" {
-					site.Paths = append(site.Paths, ap+vp)
-				}
-			}
-		}
-		out = append(out, site)
+		out = append(out, s.SelectAttrValue("name", ""))
 	}
 	return out
 }
@@ -57,10 +39,10 @@ func (d *Doc) CheckSite(location string) error {
 	name, _, _ := strings.Cut(location, "/")
 	var names []string
 	for _, s := range d.Sites() {
-		if strings.EqualFold(s.Name, name) {
+		if strings.EqualFold(s, name) {
 			return nil
 		}
-		names = append(names, fmt.Sprintf("%q", s.Name))
+		names = append(names, fmt.Sprintf("%q", s))
 	}
 	list := "none"
 	if len(names) > 0 {

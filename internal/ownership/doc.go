@@ -32,17 +32,28 @@
 //     or a copy to another DP carries the record that describes that file.
 //
 // What IIS Manager and appcmd do to comments when they save the file is not
-// documented (we found no Microsoft statement either way), so the record is
-// never trusted blindly:
+// documented: we found no Microsoft statement either way (searched the
+// public documentation, issue trackers and pages for it). The files real
+// servers carry still hold the comments Windows ships after years of
+// IIS Manager and appcmd edits, which suggests the configuration writer
+// keeps them, but that is not a promise, so the record is never trusted
+// blindly:
 //
 //   - Every claim is checked against the file: an owner whose value the
 //     file no longer holds (a hand edit, or an entry deleted by hand) has
-//     lost its claim, and is dropped at the next write (see Entry.Prune).
+//     lost its claim, and is dropped at the next write (Record.Claim,
+//     Record.Release).
 //   - A lost record (a writer that drops comments) degrades to the
 //     behaviour before the record existed: each resource's private state
 //     still caches its undo, and is used when the file has no entry for it.
 //   - A record that does not parse (edited by hand) is an error that names
 //     its line and says how to fix it; nothing is written over it.
+//
+// What it cannot know: a claim whose resource never reached a state (the
+// provider killed after its write, or a failed write that still left the
+// change in place) looks like a live manager with the same value; the
+// entry then stays as configured when the other managers are destroyed,
+// and the destroy's warning names that claim. An import takes it over.
 //
 // # Using it from a resource type
 //
