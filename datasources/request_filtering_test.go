@@ -92,9 +92,11 @@ resource "iis_request_filtering_extension" "config" {
 resource "iis_request_filtering_hidden_segment" "bin" {
   segment  = "bin"
   location = "Default Web Site/SMS_DP_SMSPKG$"
+  allow_missing_site = true
 }
 resource "iis_request_filtering_settings" "pkg" {
   location              = "Default Web Site/SMS_DP_SMSPKG$"
+  allow_missing_site    = true
   allow_double_escaping = true
 }
 `

@@ -10,12 +10,8 @@ import (
 // The single-entry resources register the entry they manage, so that a
 // policy planned beside them for the same entry is refused (claims.go).
 
-var (
-	_ resource.ResourceWithModifyPlan = (*RequestFilteringExtension)(nil)
-	_ resource.ResourceWithModifyPlan = (*RequestFilteringHiddenSegment)(nil)
-)
-
-func (r *RequestFilteringExtension) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+// policyClaim is called by the resource's ModifyPlan.
+func (r *RequestFilteringExtension) policyClaim(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var host, loc, ext types.String
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -26,7 +22,8 @@ func (r *RequestFilteringExtension) ModifyPlan(ctx context.Context, req resource
 	claimSingle(r.data, "iis_request_filtering_extension", "fileExtensions", host, loc, ext, resp)
 }
 
-func (r *RequestFilteringHiddenSegment) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+// policyClaim is called by the resource's ModifyPlan.
+func (r *RequestFilteringHiddenSegment) policyClaim(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var host, loc, seg types.String
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return

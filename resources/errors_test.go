@@ -169,7 +169,7 @@ func TestAccExtension_hostileLocations(t *testing.T) {
 	}
 	config := tg.ProviderBlock()
 	for i, loc := range locations {
-		config += fmt.Sprintf("resource \"iis_request_filtering_extension\" \"l%d\" {\n  extension = \".config\"\n  allowed   = true\n  location  = %q\n}\n", i, loc)
+		config += fmt.Sprintf("resource \"iis_request_filtering_extension\" \"l%d\" {\n  extension = \".config\"\n  allowed   = true\n  location  = %q\n  allow_missing_site = true\n}\n", i, loc)
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),

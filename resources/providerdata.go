@@ -119,6 +119,13 @@ func (pd *ProviderData) store(ctx context.Context, host types.String) (*hostconf
 // did not report one would be recorded as done. It returns the host's name
 // and whether the edit took.
 func (pd *ProviderData) edit(ctx context.Context, host types.String, action string, what func(hostName string) string, fn hostconfig.Edit, diags *diag.Diagnostics) (string, bool) {
+	// A write once asked for is not abandoned: Terraform's interrupt
+	// (Ctrl-C: StopProvider, which cancels ctx) arrives while it may be on
+	// the host, and an abandoned write's answer is lost, so the state would
+	// not know what the file now says. Terraform waits for the operations in
+	// flight after an interrupt; each command is bounded by the transport's
+	// timeout, and a second interrupt ends the process.
+	ctx = context.WithoutCancel(ctx)
 	store, name, err := pd.store(ctx, host)
 	if err != nil {
 		diags.AddError("Cannot reach the distribution point", err.Error())

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,17 +27,19 @@ var (
 	_ resource.Resource                = (*RequestFilteringExtension)(nil)
 	_ resource.ResourceWithConfigure   = (*RequestFilteringExtension)(nil)
 	_ resource.ResourceWithImportState = (*RequestFilteringExtension)(nil)
+	_ resource.ResourceWithModifyPlan  = (*RequestFilteringExtension)(nil)
 )
 
 // NewRequestFilteringExtension is the resource's constructor.
 func NewRequestFilteringExtension() resource.Resource { return &RequestFilteringExtension{} }
 
 type extensionModel struct {
-	ID        types.String `tfsdk:"id"`
-	Extension types.String `tfsdk:"extension"`
-	Allowed   types.Bool   `tfsdk:"allowed"`
-	Location  types.String `tfsdk:"location"`
-	Host      types.String `tfsdk:"host"`
+	ID               types.String `tfsdk:"id"`
+	Extension        types.String `tfsdk:"extension"`
+	Allowed          types.Bool   `tfsdk:"allowed"`
+	Location         types.String `tfsdk:"location"`
+	Host             types.String `tfsdk:"host"`
+	AllowMissingSite types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 func (r *RequestFilteringExtension) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -62,7 +65,8 @@ func (r *RequestFilteringExtension) Schema(_ context.Context, _ resource.SchemaR
 			},
 			"location": locationAttribute(", or an IIS location path such as " +
 				"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing)."),
-			"host": hostAttribute(),
+			"host":               hostAttribute(),
+			"allow_missing_site": allowMissingSiteAttribute(),
 		},
 	}
 }
@@ -79,6 +83,71 @@ func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.Co
 	r.data = configure(req.ProviderData, &resp.Diagnostics)
 }
 
+// extensionEntry is what an extension resource manages, for the record.
+func extensionEntry(host types.String, loc, ext string, allowed bool) managed {
+	return managed{
+		kind: "iis_request_filtering_extension", host: host.ValueString(), location: loc, key: ext, want: allowedText(allowed),
+		id: keyID(host.ValueString(), loc, ext),
+		holds: func(d *apphost.Doc, want string) bool {
+			rule, err := d.FileExtension(loc, ext)
+			return err == nil && rule != nil && allowedText(rule.Allowed) == want
+		},
+		current: func(d *apphost.Doc) string {
+			rule, err := d.FileExtension(loc, ext)
+			switch {
+			case err != nil:
+				return "unreadable"
+			case rule == nil:
+				return "absent"
+			}
+			return allowedText(rule.Allowed)
+		},
+		exists: func(d *apphost.Doc) bool {
+			rule, err := d.FileExtension(loc, ext)
+			return err == nil && rule != nil
+		},
+	}
+}
+
+// ModifyPlan checks the apply's claim on the entry at plan time (see
+// planClaim).
+func (r *RequestFilteringExtension) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	// A policy planned beside it for the same entry is refused.
+	r.policyClaim(ctx, req, resp)
+	var plan extensionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	loc, ext := plan.Location.ValueString(), plan.Extension.ValueString()
+	r.data.planClaim(ctx, req, resp, plan.Host, extensionEntry(plan.Host, loc, ext, plan.Allowed.ValueBool()).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.Extension, plan.Allowed, plan.AllowMissingSite), func(h string) string { return where(h, loc, ext) })
+}
+
+func allowedText(b bool) string { return fmt.Sprintf("allowed=%t", b) }
+
+// setExtension writes allowed: the first touch records what the entry was
+// (adopted or added); later claims keep that record, so that a second
+// manager (a renamed resource) never takes its predecessor's value for the
+// original.
+func setExtension(loc, ext string, allowed bool) claimOp {
+	return func(d *apphost.Doc, undo json.RawMessage) ([]byte, json.RawMessage, error) {
+		if undo != nil {
+			out, err := d.SetFileExtensionAllowed(loc, ext, allowed)
+			return out, undo, err
+		}
+		out, own, err := d.CreateFileExtension(loc, ext, allowed)
+		if err != nil {
+			return nil, nil, err
+		}
+		j, err := json.Marshal(own)
+		return out, j, err
+	}
+}
+
 func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan extensionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -86,17 +155,14 @@ func (r *RequestFilteringExtension) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
-	var own apphost.ExtensionOwnership
-	host, ok := r.data.edit(ctx, plan.Host, "set", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
-		out, o, err := d.CreateFileExtension(loc, ext, allowed)
-		own = o
-		return out, err
-	}, &resp.Diagnostics)
+	var c ownerCache
+	m := extensionEntry(plan.Host, loc, ext, allowed).siteOptional(plan.AllowMissingSite)
+	host, ok := r.data.edit(ctx, plan.Host, "set", func(h string) string { return where(h, loc, ext) }, m.claim(&c, setExtension(loc, ext, allowed)), &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	tflog.Info(ctx, "request filtering extension created", map[string]any{"host": host, "location": loc, "extension": ext, "allowed": allowed, "adopted": own.Adopted})
-	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	tflog.Info(ctx, "request filtering extension created", map[string]any{"host": host, "location": loc, "extension": ext, "allowed": allowed, "owner": c.Owner})
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	plan.ID = types.StringValue(keyID(plan.Host.ValueString(), loc, ext))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -129,6 +195,17 @@ func (r *RequestFilteringExtension) Read(ctx context.Context, req resource.ReadR
 				store.Path(), host, ext))
 		return
 	}
+	if imported {
+		c, warning, err := extensionEntry(state.Host, loc, ext, rule.Allowed).adopt(doc)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot import "+where(host, loc, ext), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+			return
+		}
+		if warning != "" {
+			resp.Diagnostics.AddWarning("Importing "+where(host, loc, ext)+" takes it over", warning)
+		}
+		resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
+	}
 	if rule == nil {
 		tflog.Warn(ctx, "request filtering extension is gone from the host; it will be planned for creation", map[string]any{"host": host, "location": loc, "extension": ext})
 		resp.State.RemoveResource(ctx)
@@ -150,12 +227,17 @@ func (r *RequestFilteringExtension) Update(ctx context.Context, req resource.Upd
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
-	if _, ok := r.data.edit(ctx, plan.Host, "update", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
-		return d.SetFileExtensionAllowed(loc, ext, allowed)
-	}, &resp.Diagnostics); !ok {
+	c, diags := loadCache(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
+	loc, ext, allowed := plan.Location.ValueString(), plan.Extension.ValueString(), plan.Allowed.ValueBool()
+	m := extensionEntry(plan.Host, loc, ext, allowed).siteOptional(plan.AllowMissingSite)
+	if _, ok := r.data.edit(ctx, plan.Host, "update", func(h string) string { return where(h, loc, ext) }, m.claim(&c, setExtension(loc, ext, allowed)), &resp.Diagnostics); !ok {
+		return
+	}
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	// The id names the IIS rule, which a change of case does not change.
 	var state extensionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -169,17 +251,30 @@ func (r *RequestFilteringExtension) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// An imported resource has no record and counts as added: destroy
-	// removes its entry.
-	var own apphost.ExtensionOwnership
-	resp.Diagnostics.Append(loadRecord(ctx, req.Private, &own)...)
+	// A resource with no record anywhere (imported before the record
+	// existed) counts as added: destroy removes its entry.
+	c, diags := loadCache(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	loc, ext := state.Location.ValueString(), state.Extension.ValueString()
-	r.data.edit(ctx, state.Host, "remove", func(h string) string { return where(h, loc, ext) }, func(d *apphost.Doc) ([]byte, error) {
+	var warnings []string
+	m := extensionEntry(state.Host, loc, ext, state.Allowed.ValueBool())
+	host, ok := r.data.edit(ctx, state.Host, "remove", func(h string) string { return where(h, loc, ext) }, m.release(c, &warnings, func(d *apphost.Doc, undo json.RawMessage) ([]byte, error) {
+		var own apphost.ExtensionOwnership
+		if undo != nil {
+			if err := json.Unmarshal(undo, &own); err != nil {
+				return nil, fmt.Errorf("the ownership record's entry is damaged (%v)", err)
+			}
+		}
 		return d.DeleteFileExtension(loc, ext, own)
-	}, &resp.Diagnostics)
+	}), &resp.Diagnostics)
+	if ok {
+		for _, w := range warnings {
+			resp.Diagnostics.AddWarning("Destroy of "+where(host, loc, ext), w)
+		}
+	}
 }
 
 // ImportState takes `extension`, `location|extension` or

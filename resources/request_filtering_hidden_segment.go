@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -30,16 +31,18 @@ var (
 	_ resource.Resource                = (*RequestFilteringHiddenSegment)(nil)
 	_ resource.ResourceWithConfigure   = (*RequestFilteringHiddenSegment)(nil)
 	_ resource.ResourceWithImportState = (*RequestFilteringHiddenSegment)(nil)
+	_ resource.ResourceWithModifyPlan  = (*RequestFilteringHiddenSegment)(nil)
 )
 
 // NewRequestFilteringHiddenSegment is the resource's constructor.
 func NewRequestFilteringHiddenSegment() resource.Resource { return &RequestFilteringHiddenSegment{} }
 
 type segmentModel struct {
-	ID       types.String `tfsdk:"id"`
-	Segment  types.String `tfsdk:"segment"`
-	Location types.String `tfsdk:"location"`
-	Host     types.String `tfsdk:"host"`
+	ID               types.String `tfsdk:"id"`
+	Segment          types.String `tfsdk:"segment"`
+	Location         types.String `tfsdk:"location"`
+	Host             types.String `tfsdk:"host"`
+	AllowMissingSite types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 func (r *RequestFilteringHiddenSegment) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -63,7 +66,8 @@ func (r *RequestFilteringHiddenSegment) Schema(_ context.Context, _ resource.Sch
 			},
 			"location": locationAttribute(", where the segment's `<add>` entry is removed; or an IIS location path such as " +
 				"`Default Web Site/SMS_DP_SMSPKG$`, where a `<remove segment=\"...\"/>` stops the inherited entry (in a `<location path=\"...\">` block, created when missing)."),
-			"host": hostAttribute(),
+			"host":               hostAttribute(),
+			"allow_missing_site": allowMissingSiteAttribute(),
 		},
 	}
 }
@@ -74,6 +78,59 @@ func (r *RequestFilteringHiddenSegment) Configure(_ context.Context, req resourc
 
 func segmentWhat(seg string) string { return fmt.Sprintf("hidden segment %q", seg) }
 
+// segmentEntry is what a hidden segment resource manages, for the record:
+// the segment allowed (not hidden) at the scope.
+func segmentEntry(host types.String, loc, seg string) managed {
+	state := func(d *apphost.Doc) string {
+		hit, err := d.HiddenSegment(loc, seg)
+		switch {
+		case err != nil:
+			return "unreadable"
+		case hit != nil:
+			return "hidden"
+		}
+		return "allowed"
+	}
+	return managed{
+		kind: "iis_request_filtering_hidden_segment", host: host.ValueString(), location: loc, key: seg, want: "allowed",
+		id:      keyID(host.ValueString(), loc, seg),
+		holds:   func(d *apphost.Doc, want string) bool { return state(d) == want },
+		current: state,
+		exists:  func(d *apphost.Doc) bool { return state(d) == "hidden" },
+	}
+}
+
+// ModifyPlan checks the apply's claim on the segment at plan time (see
+// planClaim).
+func (r *RequestFilteringHiddenSegment) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	// A policy planned beside it for the same entry is refused.
+	r.policyClaim(ctx, req, resp)
+	var plan segmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
+	r.data.planClaim(ctx, req, resp, plan.Host, segmentEntry(plan.Host, loc, seg).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.Segment, plan.AllowMissingSite), func(h string) string { return where(h, loc, segmentWhat(seg)) })
+}
+
+// allowSegment allows the segment; the first touch records what it took
+// out, later claims keep that record.
+func allowSegment(loc, seg string) claimOp {
+	return func(d *apphost.Doc, undo json.RawMessage) ([]byte, json.RawMessage, error) {
+		out, own, err := d.AllowSegment(loc, seg)
+		if err != nil || undo != nil {
+			return out, undo, err
+		}
+		j, err := json.Marshal(own)
+		return out, j, err
+	}
+}
+
 func (r *RequestFilteringHiddenSegment) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan segmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -81,17 +138,14 @@ func (r *RequestFilteringHiddenSegment) Create(ctx context.Context, req resource
 		return
 	}
 	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
-	var own apphost.SegmentOwnership
-	host, ok := r.data.edit(ctx, plan.Host, "allow", func(h string) string { return where(h, loc, segmentWhat(seg)) }, func(d *apphost.Doc) ([]byte, error) {
-		out, o, err := d.AllowSegment(loc, seg)
-		own = o
-		return out, err
-	}, &resp.Diagnostics)
+	var c ownerCache
+	host, ok := r.data.edit(ctx, plan.Host, "allow", func(h string) string { return where(h, loc, segmentWhat(seg)) },
+		segmentEntry(plan.Host, loc, seg).siteOptional(plan.AllowMissingSite).claim(&c, allowSegment(loc, seg)), &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	tflog.Info(ctx, "hidden segment allowed", map[string]any{"host": host, "location": loc, "segment": seg, "removed_entry": own.Cut != nil, "wrote_remove": own.WroteRemove})
-	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	tflog.Info(ctx, "hidden segment allowed", map[string]any{"host": host, "location": loc, "segment": seg, "owner": c.Owner})
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	plan.ID = types.StringValue(keyID(plan.Host.ValueString(), loc, seg))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -129,6 +183,17 @@ func (r *RequestFilteringHiddenSegment) Read(ctx context.Context, req resource.R
 				store.Path(), host, hit.Line, seg, hit.Segment, describeScopeOf(hit.Scope), seg))
 		return
 	}
+	if imported {
+		c, warning, err := segmentEntry(state.Host, loc, seg).adopt(doc)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot import "+where(host, loc, segmentWhat(seg)), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+			return
+		}
+		if warning != "" {
+			resp.Diagnostics.AddWarning("Importing "+where(host, loc, segmentWhat(seg))+" takes it over", warning)
+		}
+		resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
+	}
 	if hit != nil {
 		tflog.Warn(ctx, "hidden segment is hidden again on the host; it will be planned for creation", map[string]any{"host": host, "location": loc, "segment": seg, "line": hit.Line, "scope": hit.Scope})
 		resp.State.RemoveResource(ctx)
@@ -159,16 +224,28 @@ func (r *RequestFilteringHiddenSegment) Delete(ctx context.Context, req resource
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var own apphost.SegmentOwnership
-	diags := loadRecord(ctx, req.Private, &own)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	loc, seg := state.Location.ValueString(), state.Segment.ValueString()
-	r.data.edit(ctx, state.Host, "hide again", func(h string) string { return where(h, loc, segmentWhat(seg)) }, func(d *apphost.Doc) ([]byte, error) {
-		return d.RestoreSegment(loc, seg, own)
-	}, &resp.Diagnostics)
+	var warnings []string
+	host, ok := r.data.edit(ctx, state.Host, "hide again", func(h string) string { return where(h, loc, segmentWhat(seg)) },
+		segmentEntry(state.Host, loc, seg).release(c, &warnings, func(d *apphost.Doc, undo json.RawMessage) ([]byte, error) {
+			var own apphost.SegmentOwnership
+			if undo != nil {
+				if err := json.Unmarshal(undo, &own); err != nil {
+					return nil, fmt.Errorf("the ownership record's entry is damaged (%v)", err)
+				}
+			}
+			return d.RestoreSegment(loc, seg, own)
+		}), &resp.Diagnostics)
+	if ok {
+		for _, w := range warnings {
+			resp.Diagnostics.AddWarning("Destroy of "+where(host, loc, segmentWhat(seg)), w)
+		}
+	}
 }
 
 // ImportState takes `segment`, `location|segment` or `host|location|segment`.

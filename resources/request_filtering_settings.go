@@ -2,7 +2,9 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -32,6 +34,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*RequestFilteringSettings)(nil)
 	_ resource.ResourceWithImportState    = (*RequestFilteringSettings)(nil)
 	_ resource.ResourceWithValidateConfig = (*RequestFilteringSettings)(nil)
+	_ resource.ResourceWithModifyPlan     = (*RequestFilteringSettings)(nil)
 )
 
 // NewRequestFilteringSettings is the resource's constructor.
@@ -46,6 +49,7 @@ type settingsModel struct {
 	UnescapeQueryString         types.Bool   `tfsdk:"unescape_query_string"`
 	FileExtensionsAllowUnlisted types.Bool   `tfsdk:"file_extensions_allow_unlisted"`
 	RequestLimits               types.Object `tfsdk:"request_limits"`
+	AllowMissingSite            types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 // requestLimitsTypes are the attribute types of request_limits.
@@ -163,7 +167,8 @@ func (r *RequestFilteringSettings) Schema(_ context.Context, _ resource.SchemaRe
 				"(`dp01.corp.example|` for the server scope)."),
 			"location": locationAttribute(", or an IIS location path such as " +
 				"`Default Web Site/SMS_DP_SMSPKG$` (a `<location path=\"...\">` block, created when missing). One resource per scope."),
-			"host": hostAttribute(),
+			"host":               hostAttribute(),
+			"allow_missing_site": allowMissingSiteAttribute(),
 			"allow_double_escaping": flag(`<requestFiltering allowDoubleEscaping>`,
 				"`true` lets URL paths with `+` or double escapes through, such as package folders named `Program+Files` or `C++`, which IIS refuses with HTTP 404.11 by default (`false`)"),
 			"allow_high_bit_characters": flag(`<requestFiltering allowHighBitCharacters>`,
@@ -236,20 +241,145 @@ func splitSettingsID(id string) (host, location string, ok bool) {
 	return host, location, id != "" && (location == "" || !strings.HasPrefix(location, "/"))
 }
 
-// apply runs ManageSettings with the resource's record and stores the new
-// record in private state.
-func (r *RequestFilteringSettings) apply(ctx context.Context, host types.String, location string, want map[apphost.Setting]*string, own apphost.SettingsOwnership, what string, diags *diag.Diagnostics) (apphost.SettingsOwnership, bool) {
-	var next apphost.SettingsOwnership
-	name, ok := r.data.edit(ctx, host, what, func(h string) string { return where(h, location, settingsWhat) }, func(d *apphost.Doc) ([]byte, error) {
-		out, o, err := d.ManageSettings(location, want, own)
-		next = o
-		return out, err
-	}, diags)
-	if !ok {
-		return own, false
+// settingsEntry is what a settings resource manages, for the record: the
+// values it sets in its scope, as one entry (one resource per scope).
+func settingsEntry(host types.String, loc string, vals map[apphost.Setting]string) managed {
+	return managed{
+		kind: "iis_request_filtering_settings", host: host.ValueString(), location: loc, key: "", want: settingsText(vals),
+		id: settingsID(host.ValueString(), loc),
+		holds: func(d *apphost.Doc, want string) bool {
+			p, err := d.Effective(loc)
+			if err != nil {
+				return false
+			}
+			for _, kv := range strings.Split(want, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				s, ok := settingByAttr(k)
+				if !ok || settingText(p.Setting(s)) != v {
+					return false
+				}
+			}
+			return true
+		},
+		current: func(d *apphost.Doc) string {
+			p, err := d.Effective(loc)
+			if err != nil {
+				return "unreadable"
+			}
+			cur := map[apphost.Setting]string{}
+			for s := range vals {
+				cur[s] = p.Setting(s).Raw
+			}
+			return settingsText(cur)
+		},
+		exists: func(d *apphost.Doc) bool {
+			raw, err := d.ScopeSettings(loc)
+			if err != nil {
+				return false
+			}
+			for s := range vals {
+				if _, ok := raw[s]; ok {
+					return true
+				}
+			}
+			return false
+		},
 	}
-	tflog.Info(ctx, "request filtering settings "+what, map[string]any{"host": name, "location": location, "settings": len(want)})
-	return next, true
+}
+
+// ModifyPlan checks the apply's claim on the scope's settings at plan time
+// (see planClaim).
+func (r *RequestFilteringSettings) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan settingsModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	loc := plan.Location.ValueString()
+	vals, unknown := plan.values()
+	if unknown {
+		return
+	}
+	r.data.planClaim(ctx, req, resp, plan.Host, settingsEntry(plan.Host, loc, vals).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.AllowMissingSite), func(h string) string { return where(h, loc, settingsWhat) })
+}
+
+// settingsText is settings as the record compares them: attribute=value in
+// IIS's order, values as IIS reads them (booleans in any case, numbers
+// with spaces).
+func settingsText(vals map[apphost.Setting]string) string {
+	var parts []string
+	for _, s := range apphost.Settings() {
+		raw, ok := vals[s]
+		if !ok {
+			continue
+		}
+		v, err := apphost.ParseSetting(s, raw)
+		text := raw
+		if err == nil {
+			text = settingText(v)
+		}
+		parts = append(parts, s.Attr()+"="+text)
+	}
+	return strings.Join(parts, ",")
+}
+
+func settingText(v apphost.SettingValue) string {
+	if v.Setting.Numeric() {
+		return strconv.FormatUint(v.Number, 10)
+	}
+	return strconv.FormatBool(v.Bool)
+}
+
+func settingByAttr(attr string) (apphost.Setting, bool) {
+	for _, s := range apphost.Settings() {
+		if s.Attr() == attr {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// manage runs ManageSettings with the entry's undo (the settings' values
+// before Terraform, kept in the record), returning the undo to keep.
+func manage(location string, want map[apphost.Setting]*string) claimOp {
+	return func(d *apphost.Doc, undo json.RawMessage) ([]byte, json.RawMessage, error) {
+		var own apphost.SettingsOwnership
+		if undo != nil {
+			if err := json.Unmarshal(undo, &own); err != nil {
+				return nil, nil, fmt.Errorf("the ownership record's entry is damaged (%v)", err)
+			}
+			// With a record, a setting it has no earlier value for was
+			// never written by Terraform (an import brought it into the
+			// state): letting go of it leaves it as it is.
+			want = maps.Clone(want)
+			for s, v := range want {
+				if _, known := own.Previous[s]; v == nil && !known {
+					delete(want, s)
+				}
+			}
+		}
+		out, next, err := d.ManageSettings(location, want, own)
+		if err != nil {
+			return nil, nil, err
+		}
+		j, err := json.Marshal(next)
+		return out, j, err
+	}
+}
+
+// apply claims the scope's settings in the record and writes want.
+func (r *RequestFilteringSettings) apply(ctx context.Context, plan settingsModel, vals map[apphost.Setting]string, want map[apphost.Setting]*string, c *ownerCache, what string, diags *diag.Diagnostics) bool {
+	location := plan.Location.ValueString()
+	name, ok := r.data.edit(ctx, plan.Host, what, func(h string) string { return where(h, location, settingsWhat) },
+		settingsEntry(plan.Host, location, vals).siteOptional(plan.AllowMissingSite).claim(c, manage(location, want)), diags)
+	if ok {
+		tflog.Info(ctx, "request filtering settings "+what, map[string]any{"host": name, "location": location, "settings": len(want), "owner": c.Owner})
+	}
+	return ok
 }
 
 func ptrs(vals map[apphost.Setting]string) map[apphost.Setting]*string {
@@ -267,11 +397,11 @@ func (r *RequestFilteringSettings) Create(ctx context.Context, req resource.Crea
 		return
 	}
 	vals, _ := plan.values()
-	own, ok := r.apply(ctx, plan.Host, plan.Location.ValueString(), ptrs(vals), apphost.SettingsOwnership{}, "set", &resp.Diagnostics)
-	if !ok {
+	var c ownerCache
+	if !r.apply(ctx, plan, vals, ptrs(vals), &c, "set", &resp.Diagnostics) {
 		return
 	}
-	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	plan.ID = types.StringValue(settingsID(plan.Host.ValueString(), plan.Location.ValueString()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -316,6 +446,17 @@ func (r *RequestFilteringSettings) Read(ctx context.Context, req resource.ReadRe
 				return
 			}
 		}
+		// An import: the resource takes the scope's settings over from
+		// whoever the record says manages them.
+		c, warning, err := settingsEntry(state.Host, loc, raw).adopt(doc)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if warning != "" {
+			resp.Diagnostics.AddWarning("Importing "+where(host, loc, settingsWhat)+" takes them over", warning)
+		}
+		resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	} else {
 		p, err := doc.Effective(loc)
 		if err != nil {
@@ -342,8 +483,7 @@ func (r *RequestFilteringSettings) Update(ctx context.Context, req resource.Upda
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var own apphost.SettingsOwnership
-	diags := loadRecord(ctx, req.Private, &own)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -356,11 +496,10 @@ func (r *RequestFilteringSettings) Update(ctx context.Context, req resource.Upda
 			want[s] = nil
 		}
 	}
-	own, ok := r.apply(ctx, plan.Host, plan.Location.ValueString(), want, own, "update", &resp.Diagnostics)
-	if !ok {
+	if !r.apply(ctx, plan, vals, want, &c, "update", &resp.Diagnostics) {
 		return
 	}
-	resp.Diagnostics.Append(saveRecord(ctx, resp.Private, own)...)
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	plan.ID = state.ID
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -371,21 +510,37 @@ func (r *RequestFilteringSettings) Delete(ctx context.Context, req resource.Dele
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var own apphost.SettingsOwnership
-	diags := loadRecord(ctx, req.Private, &own)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	loc := state.Location.ValueString()
 	vals, _ := state.values()
-	want := map[apphost.Setting]*string{}
-	for s := range vals {
-		want[s] = nil
+	var warnings []string
+	host, ok := r.data.edit(ctx, state.Host, "restore", func(h string) string { return where(h, loc, settingsWhat) },
+		settingsEntry(state.Host, loc, vals).release(c, &warnings, func(d *apphost.Doc, undo json.RawMessage) ([]byte, error) {
+			var own apphost.SettingsOwnership
+			if undo != nil {
+				if err := json.Unmarshal(undo, &own); err != nil {
+					return nil, fmt.Errorf("the ownership record's entry is damaged (%v)", err)
+				}
+			}
+			want := map[apphost.Setting]*string{}
+			for s := range vals {
+				want[s] = nil
+			}
+			for s := range own.Previous {
+				want[s] = nil
+			}
+			out, _, err := d.ManageSettings(loc, want, own)
+			return out, err
+		}), &resp.Diagnostics)
+	if ok {
+		for _, w := range warnings {
+			resp.Diagnostics.AddWarning("Destroy of "+where(host, loc, settingsWhat), w)
+		}
 	}
-	for s := range own.Previous {
-		want[s] = nil
-	}
-	r.apply(ctx, state.Host, state.Location.ValueString(), want, own, "restore", &resp.Diagnostics)
 }
 
 // ImportState takes the location ("/" for the server scope) or

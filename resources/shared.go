@@ -49,8 +49,8 @@ func keyID(host, location, key string) string {
 	return key
 }
 
-// ownershipKey is the private-state key of a resource's record: what its
-// create did, so that destroy undoes exactly that.
+// ownershipKey is the private-state key of a resource's ownerCache: its
+// owner id in the DP's ownership record and a cache of its entry there.
 const ownershipKey = "ownership"
 
 // privateSetter and privateGetter are the parts of a response's and a
@@ -72,19 +72,6 @@ func saveRecord(ctx context.Context, p privateSetter, v any) diag.Diagnostics {
 		return d
 	}
 	return p.SetKey(ctx, ownershipKey, b)
-}
-
-// loadRecord reads the record into v, leaving v as it is when there is none
-// (a resource that was imported, not created).
-func loadRecord(ctx context.Context, p privateGetter, v any) diag.Diagnostics {
-	b, diags := p.GetKey(ctx, ownershipKey)
-	if diags.HasError() || len(b) == 0 {
-		return diags
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		diags.AddError("Cannot read ownership record", fmt.Sprintf("the private state of this resource is damaged (%v); remove it with terraform state rm and import it again", err))
-	}
-	return diags
 }
 
 // importingKey marks a resource that ImportState has just made, until its

@@ -89,6 +89,9 @@ func (v locationValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 	var problem string
 	switch {
+	case pspathTail(s) != nil:
+		problem = fmt.Sprintf("it is a PSPath, the form Set-WebConfigurationProperty and Get-WebConfiguration take; "+
+			"a location is the part after MACHINE/WEBROOT/APPHOST/ (\"\" for the server scope): write %q", *pspathTail(s))
 	case len(s) > 1024:
 		problem = "it is longer than 1024 characters"
 	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
@@ -111,4 +114,20 @@ func (v locationValidator) ValidateString(_ context.Context, req validator.Strin
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid location",
 			fmt.Sprintf("location = %q: %s. A location is %s.", s, problem, v.Description(context.Background())))
 	}
+}
+
+// pspathTail is the location a PSPath names ("MACHINE/WEBROOT/APPHOST/Default
+// Web Site" names "Default Web Site"; IIS:\Sites\Default Web Site too),
+// or nil when s is not one. People paste these from the WebAdministration
+// cmdlets, whose -PSPath takes them
+// (https://learn.microsoft.com/powershell/module/webadministration/set-webconfigurationproperty).
+func pspathTail(s string) *string {
+	norm := strings.ReplaceAll(s, "\\", "/")
+	for _, prefix := range []string{"MACHINE/WEBROOT/APPHOST", "IIS:/Sites"} {
+		if len(norm) >= len(prefix) && strings.EqualFold(norm[:len(prefix)], prefix) && (len(norm) == len(prefix) || norm[len(prefix)] == '/') {
+			tail := strings.Trim(norm[len(prefix):], "/")
+			return &tail
+		}
+	}
+	return nil
 }

@@ -65,3 +65,36 @@ func TestExtensionValidator_suggestion(t *testing.T) {
 		})
 	}
 }
+
+// TestLocationValidator_pspath: the PSPath form people paste from
+// Set-WebConfigurationProperty gets the location it names as the fix, and
+// the fix is accepted.
+func TestLocationValidator_pspath(t *testing.T) {
+	cases := []struct{ in, fix string }{
+		{"MACHINE/WEBROOT/APPHOST/Default Web Site", "Default Web Site"},
+		{"machine/webroot/apphost/Default Web Site/SMS_DP_SMSPKG$", "Default Web Site/SMS_DP_SMSPKG$"},
+		{"MACHINE/WEBROOT/APPHOST", ""},
+		{`IIS:\Sites\Default Web Site\SMS_DP_SMSPKG$`, "Default Web Site/SMS_DP_SMSPKG$"},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			resp := &validator.StringResponse{}
+			locationValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("location"), ConfigValue: types.StringValue(c.in)}, resp)
+			if len(resp.Diagnostics) != 1 || !strings.Contains(resp.Diagnostics[0].Detail(), `it is a PSPath`) ||
+				!strings.Contains(resp.Diagnostics[0].Detail(), `write "`+c.fix+`"`) {
+				t.Fatalf("want the PSPath hint writing %q, got %v", c.fix, resp.Diagnostics)
+			}
+			again := &validator.StringResponse{}
+			locationValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("location"), ConfigValue: types.StringValue(c.fix)}, again)
+			if again.Diagnostics.HasError() {
+				t.Fatalf("the suggested %q is refused: %v", c.fix, again.Diagnostics)
+			}
+		})
+	}
+	// A site whose name merely starts with MACHINE is a location.
+	resp := &validator.StringResponse{}
+	locationValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("location"), ConfigValue: types.StringValue("MACHINEROOM/app")}, resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("refused: %v", resp.Diagnostics)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+	"github.com/dp-tools/terraform-provider-iis/internal/ownership"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
@@ -24,7 +25,9 @@ const PkgLocation = "Default Web Site/SMS_DP_SMSPKG$"
 func ExtensionConfig(tg Target, ext string, allowed bool, location string) string {
 	loc := ""
 	if location != "" {
-		loc = fmt.Sprintf("  location  = %q\n", location)
+		// The fixtures are not DPs (the ASP.NET one has only the site
+		// "www"); the resources' own tests check the site check.
+		loc = fmt.Sprintf("  location  = %q\n  allow_missing_site = true\n", location)
 	}
 	return tg.ProviderBlock() + fmt.Sprintf(`
 resource "iis_request_filtering_extension" "test" {
@@ -34,10 +37,11 @@ resource "iis_request_filtering_extension" "test" {
 `, ext, allowed, loc)
 }
 
-// FileChanged asserts the file differs from before by exactly these lines.
+// FileChanged asserts the file differs from before by exactly these lines,
+// besides the provider's ownership record (which the ownership tests check).
 func FileChanged(t *testing.T, tg Target, before []byte, removed, added []string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		r, a := testfixtures.LineDiff(before, tg.Read(t))
+		r, a := testfixtures.LineDiff(WithoutRecord(t, before), WithoutRecord(t, tg.Read(t)))
 		if strings.Join(r, "") != strings.Join(removed, "") || strings.Join(a, "") != strings.Join(added, "") {
 			return fmt.Errorf("file changed by\n removed %q\n added   %q\nwant\n removed %q\n added   %q", r, a, removed, added)
 		}
@@ -54,6 +58,16 @@ func Restored(t *testing.T, tg Target, orig []byte) resource.TestCheckFunc {
 		}
 		return nil
 	}
+}
+
+// WithoutRecord is b without the provider's ownership record comment.
+func WithoutRecord(t *testing.T, b []byte) []byte {
+	t.Helper()
+	out, err := ownership.Render(b, ownership.Record{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // WithLocation returns b with a <location path=...> block appended, in the

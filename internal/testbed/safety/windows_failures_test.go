@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dp-tools/terraform-provider-iis/internal/ownership"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
@@ -88,6 +89,8 @@ resource "iis_request_filtering_extension" "mdb" {
   extension = ".mdb"
   allowed   = true
   location  = %q
+  # The ASP.NET fixture is not a DP: its only site is "www".
+  allow_missing_site = true
 }
 `, location)
 	}
@@ -155,7 +158,7 @@ resource "iis_request_filtering_extension" "mdb" {
 			case rerr != nil:
 				damaged++
 				t.Errorf("after the failed apply applicationHost.config is missing: %v", rerr)
-			case !oneOf(after, r.orig, newBytes):
+			case !oneOf(configOnly(t, after), r.orig, configOnly(t, newBytes)):
 				damaged++
 				t.Error("after the failed apply applicationHost.config is neither the old file nor the new one")
 			case applyErr != nil && strings.Contains(applyErr.Error(), "was not applied") && !bytes.Equal(after, r.orig):
@@ -182,4 +185,21 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// configOnly is a file without the provider's ownership record, which is
+// checked to parse: the record names the owners of each apply (random
+// ids), so a change applied again after a failed apply differs in it
+// alone. (A failed apply that left the change in place leaves its owners'
+// claims, which no state holds: README, "Known limit".)
+func configOnly(t *testing.T, b []byte) []byte {
+	t.Helper()
+	if _, err := ownership.Parse(b); err != nil {
+		t.Fatalf("the ownership record does not parse: %v", err)
+	}
+	out, err := ownership.Render(b, ownership.Record{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
