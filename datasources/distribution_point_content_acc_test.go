@@ -50,7 +50,7 @@ func TestAccDistributionPointContent_allowWhatTheContentNeeds(t *testing.T) {
 		t.Skip("needs the simulator's content library")
 	}
 	lib := contentlib.Build(t, contentlib.OSDResults, contentlib.DotNetApp, contentlib.AccessDB, contentlib.Clean)
-	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, nil, acctest.SimOptions{ContentLibrary: lib})
+	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET)), acctest.SimOptions{ContentLibrary: lib})
 	orig := tg.Read(t)
 	app := contentlib.DotNetApp.Name
 	const needs = `
@@ -140,7 +140,7 @@ func TestAccDistributionPointContent_failOnBlocked(t *testing.T) {
 		t.Skip("needs the simulator's content library")
 	}
 	lib := contentlib.Build(t, contentlib.Standard()...)
-	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, nil, acctest.SimOptions{ContentLibrary: lib})
+	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET)), acctest.SimOptions{ContentLibrary: lib})
 	cfg := func(ids string) string {
 		return tg.ProviderBlock() + fmt.Sprintf(`
 data "iis_distribution_point_content" "gate" {
@@ -198,7 +198,7 @@ func TestAccDistributionPointContent_arguments(t *testing.T) {
 		t.Skip("needs the simulator's content library")
 	}
 	lib := contentlib.Build(t, contentlib.OSDResults)
-	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, nil, acctest.SimOptions{ContentLibrary: lib})
+	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET)), acctest.SimOptions{ContentLibrary: lib})
 	cfg := func(args string) string {
 		return tg.ProviderBlock() + "\ndata \"iis_distribution_point_content\" \"x\" {\n" + args + "\n}\n"
 	}

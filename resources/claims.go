@@ -26,6 +26,9 @@ type claim struct {
 
 // claimant is who claims: the resource type and its own identity (its
 // import ID), so that a resource planned twice does not conflict with itself.
+// policyTypeName is the resource type whose claims conflict here.
+const policyTypeName = "iis_request_filtering_policy"
+
 type claimant struct {
 	typeName, id string
 }
@@ -56,7 +59,11 @@ func (s *claimSet) add(who claimant, claims []claim) string {
 			others = []claim{c, {host: c.host, scope: c.scope, collection: c.collection, key: "*"}}
 		}
 		for _, o := range others {
-			if held, ok := s.claims[o]; ok && held != who {
+			// Two single-entry resources on one entry are the ownership
+			// record's to judge (sharing when they want the same value,
+			// refused at apply when not: ownership.go); here only a policy
+			// meets another manager.
+			if held, ok := s.claims[o]; ok && held != who && (held.typeName == policyTypeName || who.typeName == policyTypeName) {
 				return conflictMessage(who, held, c, o)
 			}
 		}

@@ -143,7 +143,7 @@ func (r *RequestFilteringPolicy) ModifyPlan(ctx context.Context, req resource.Mo
 		add("hiddenSegments", []string{"*"})
 		add("verbs", []string{"*"})
 	}
-	who := claimant{typeName: "iis_request_filtering_policy", id: settingsID(plan.Host.ValueString(), plan.Location.ValueString())}
+	who := claimant{typeName: policyTypeName, id: settingsID(plan.Host.ValueString(), plan.Location.ValueString())}
 	if msg := r.data.claims.add(who, claims); msg != "" {
 		resp.Diagnostics.AddError("Two resources manage the same request filtering entry", msg)
 	}

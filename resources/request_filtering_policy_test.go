@@ -176,7 +176,7 @@ func TestAccPolicy_conflict(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("simulator only")
 	}
-	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
+	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET)))
 	orig := tg.Read(t)
 	single := fmt.Sprintf(`
 resource "iis_request_filtering_extension" "single" {

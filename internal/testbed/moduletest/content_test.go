@@ -35,7 +35,7 @@ func TestModuleContentCheck(t *testing.T) {
 	var dps []*dpsim.Sim
 	var hosts []string
 	for _, contents := range libs {
-		file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
+		file := testfixtures.CopyDistributionPoint(t, testfixtures.ASPNET, t.TempDir())
 		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "svc", Password: "module-Passw0rd",
 			Host: dpsim.HostOptions{ContentLibrary: contentlib.Build(t, contents...)}})
 		if err != nil {

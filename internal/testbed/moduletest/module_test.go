@@ -36,7 +36,7 @@ func TestModuleAndScheduledDriftCheck(t *testing.T) {
 	var dps []*dpsim.Sim
 	var hosts []string
 	for i := 0; i < 3; i++ {
-		file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
+		file := testfixtures.CopyDistributionPoint(t, testfixtures.ASPNET, t.TempDir())
 		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "svc", Password: "module-Passw0rd"})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@
 package testfixtures
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -118,4 +119,55 @@ func Report(t testing.TB, format string, args ...any) {
 		defer f.Close()
 		fmt.Fprintln(f, line)
 	}
+}
+
+// AsDistributionPoint returns a fixture's bytes with the site a ConfigMgr
+// distribution point has, "Default Web Site" with the package share
+// application /SMS_DP_SMSPKG$, added to <sites> in the file's own style.
+// The real fixtures come from other servers (the ASP.NET one serves only
+// "www"), and the provider refuses a location whose site is not there.
+func AsDistributionPoint(t testing.TB, b []byte) []byte {
+	t.Helper()
+	const anchor = "<siteDefaults>"
+	i := bytes.Index(b, []byte(anchor))
+	if i < 0 || bytes.Contains(b, []byte(`<site name="Default Web Site"`)) {
+		t.Fatalf("fixture: no <siteDefaults> to add the DP's site before, or it has the site already")
+	}
+	ls := bytes.LastIndexByte(b[:i], '\n') + 1
+	indent := string(b[ls:i])
+	nl := "\n"
+	if ls >= 2 && b[ls-2] == '\r' {
+		nl = "\r\n"
+	}
+	site := []string{
+		`<site name="Default Web Site" id="2">`,
+		`    <application path="/" applicationPool="DefaultAppPool">`,
+		`        <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />`,
+		`    </application>`,
+		`    <application path="/SMS_DP_SMSPKG$" applicationPool="SMS Distribution Points Pool">`,
+		`        <virtualDirectory path="/" physicalPath="C:\SCCMContentLib" />`,
+		`    </application>`,
+		`    <bindings>`,
+		`        <binding protocol="http" bindingInformation="*:80:" />`,
+		`    </bindings>`,
+		`</site>`,
+	}
+	var add bytes.Buffer
+	for _, l := range site {
+		add.WriteString(indent + l + nl)
+	}
+	out := append([]byte{}, b[:ls]...)
+	out = append(out, add.Bytes()...)
+	return append(out, b[ls:]...)
+}
+
+// CopyDistributionPoint is Copy of AsDistributionPoint: a fixture served as
+// a DP serves it.
+func CopyDistributionPoint(t testing.TB, name, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "applicationHost.config")
+	if err := os.WriteFile(p, AsDistributionPoint(t, Read(t, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
