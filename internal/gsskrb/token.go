@@ -112,13 +112,15 @@ func ParseResp(b []byte) (resp spnego.NegTokenResp, raw bool, err error) {
 	if len(b) == 0 || !bytes.HasPrefix(b, []byte{0xa1}) {
 		return resp, false, errors.New("the reply token is neither a SPNEGO NegTokenResp nor a Kerberos context token")
 	}
+	// One wording for every token that is not a reply, whichever parser
+	// gave up on it.
 	init, v, err := spnego.UnmarshalNegToken(b)
-	if err != nil || init {
-		return resp, false, fmt.Errorf("the reply token is not a SPNEGO NegTokenResp: %v", err)
+	if err != nil {
+		return resp, false, fmt.Errorf("the reply token is neither a SPNEGO NegTokenResp nor a Kerberos context token: %v", err)
 	}
 	r, ok := v.(spnego.NegTokenResp)
-	if !ok {
-		return resp, false, errors.New("the reply token is not a SPNEGO NegTokenResp")
+	if init || !ok {
+		return resp, false, errors.New("the reply token is neither a SPNEGO NegTokenResp nor a Kerberos context token: it is a NegTokenInit")
 	}
 	return r, false, nil
 }
