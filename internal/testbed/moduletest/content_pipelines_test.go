@@ -4,10 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
@@ -27,32 +24,7 @@ func TestPipelinesFailOnUndeliverableContent(t *testing.T) {
 		{"github-actions-drift.yml", "github", "success() || failure()"},
 		{"azure-pipelines-drift.yml", "azure", "succeededOrFailed()"},
 	} {
-		raw, err := os.ReadFile(filepath.Join(root, "examples", "pipelines", pl.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Jobs map[string]struct {
-				Steps []contentStep `yaml:"steps"`
-			} `yaml:"jobs"`
-			Steps []contentStep `yaml:"steps"`
-		}
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			t.Fatalf("%s: %v", pl.file, err)
-		}
-		steps := doc.Steps
-		for _, j := range doc.Jobs {
-			steps = append(steps, j.Steps...)
-		}
-		var step *contentStep
-		for i, s := range steps {
-			if strings.Contains(s.Run+s.Script, "content-report.sh") {
-				step = &steps[i]
-			}
-		}
-		if step == nil {
-			t.Fatalf("%s: no step runs content-report.sh", pl.file)
-		}
+		step := pipelineStep(t, root, pl.file, "content-report.sh")
 		if step.If+step.Condition != pl.always {
 			t.Errorf("%s: the content step runs on %q, want %q (also after a drift)", pl.file, step.If+step.Condition, pl.always)
 		}
@@ -80,15 +52,4 @@ func TestPipelinesFailOnUndeliverableContent(t *testing.T) {
 			})
 		}
 	}
-}
-
-// contentStep is ciStep with the conditions that make a step run after a
-// failed one.
-type contentStep struct {
-	Name      string `yaml:"name"`
-	Run       string `yaml:"run"`
-	Script    string `yaml:"script"`
-	Shell     string `yaml:"shell"`
-	If        string `yaml:"if"`
-	Condition string `yaml:"condition"`
 }

@@ -16,10 +16,42 @@ import (
 // ciStep is the part of a GitHub Actions or Azure Pipelines step the
 // check runs.
 type ciStep struct {
-	Name   string `yaml:"name"`
-	Run    string `yaml:"run"`    // GitHub Actions
-	Script string `yaml:"script"` // Azure Pipelines
-	Shell  string `yaml:"shell"`
+	Name      string `yaml:"name"`
+	Run       string `yaml:"run"`    // GitHub Actions
+	Script    string `yaml:"script"` // Azure Pipelines
+	Shell     string `yaml:"shell"`
+	If        string `yaml:"if"`        // GitHub Actions: when the step runs
+	Condition string `yaml:"condition"` // Azure Pipelines: when the step runs
+}
+
+// pipelineStep returns the step of examples/pipelines/file (any job) whose
+// script runs report, failing the test when there is none.
+func pipelineStep(t *testing.T, root, file, report string) ciStep {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "examples", "pipelines", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Jobs map[string]struct {
+			Steps []ciStep `yaml:"steps"`
+		} `yaml:"jobs"`
+		Steps []ciStep `yaml:"steps"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	steps := doc.Steps
+	for _, j := range doc.Jobs {
+		steps = append(steps, j.Steps...)
+	}
+	for _, s := range steps {
+		if strings.Contains(s.Run+s.Script, report) {
+			return s
+		}
+	}
+	t.Fatalf("%s: no step runs %s", file, report)
+	return ciStep{}
 }
 
 // shellCommand is how each CI system runs a step's script on Linux:
@@ -53,32 +85,7 @@ func TestPipelinesFailOnDrift(t *testing.T) {
 		{"github-actions-drift.yml", "github"},
 		{"azure-pipelines-drift.yml", "azure"},
 	} {
-		raw, err := os.ReadFile(filepath.Join(root, "examples", "pipelines", pl.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Jobs map[string]struct {
-				Steps []ciStep `yaml:"steps"`
-			} `yaml:"jobs"`
-			Steps []ciStep `yaml:"steps"`
-		}
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			t.Fatalf("%s: %v", pl.file, err)
-		}
-		steps := doc.Steps
-		for _, j := range doc.Jobs {
-			steps = append(steps, j.Steps...)
-		}
-		var drift *ciStep
-		for i, s := range steps {
-			if strings.Contains(s.Run+s.Script, "drift-report.sh") {
-				drift = &steps[i]
-			}
-		}
-		if drift == nil {
-			t.Fatalf("%s: no step runs drift-report.sh", pl.file)
-		}
+		drift := pipelineStep(t, root, pl.file, "drift-report.sh")
 		shell, err := shellCommand(pl.system, drift.Shell)
 		if err != nil {
 			t.Fatalf("%s: %v", pl.file, err)
