@@ -156,19 +156,14 @@ func (d *DistributionPointContent) Read(ctx context.Context, req datasource.Read
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d.data.StartPrefetch(ctx)
-	store, host, err := d.data.StoreFor(ctx, m.Host)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach the distribution point", err.Error())
-		return
-	}
 	if m.Site.IsNull() || m.Site.ValueString() == "" {
 		m.Site = types.StringValue(DefaultSite)
 	}
 	site := m.Site.ValueString()
-	doc, err := store.Read(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot read request filtering of "+host, err.Error())
+	// ReadDoc, as the other data source: one read per DP and run, and a DP
+	// that does not answer reported once, by name.
+	doc, store, host, ok := d.data.ReadDoc(ctx, m.Host, func(h string) string { return "request filtering of " + h }, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	var ids []string

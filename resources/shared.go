@@ -8,9 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 )
 
 // scope names a location for messages, one way everywhere: `the server
@@ -107,12 +104,6 @@ func LocationValidator() validator.String { return locationValidator{} }
 
 // ConfigureData extracts ProviderData in a data source's Configure.
 func ConfigureData(data any, diags *diag.Diagnostics) *ProviderData { return configure(data, diags) }
-
-// StoreFor returns the Store of host, or of the provider's host when host
-// is null or empty, and the host's name for messages.
-func (pd *ProviderData) StoreFor(ctx context.Context, host types.String) (*hostconfig.Store, string, error) {
-	return pd.store(ctx, host)
-}
 
 // readUseOf says whether a Read refreshes a last known state or completes an
 // import; a Read that succeeds calls doneImporting.
