@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,28 +15,11 @@ import (
 // -content-library DIR makes the simulator a DP whose registry points at
 // that folder: the provider's content scan lists it over WinRM.
 func TestCommandServesAContentLibrary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "dpsim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildCommand(t)
 	dir := t.TempDir()
 	file := testfixtures.Copy(t, testfixtures.ASPNET, dir)
 	lib := contentlib.Build(t, contentlib.OSDResults)
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P", "-auth", "basic", "-allow-unencrypted", "-content-library", lib)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`:(\d+)/wsman\n$`).FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("first line %q is not the endpoint URL", line)
-	}
-	port, _ := strconv.Atoi(m[1])
+	_, port := startCommand(t, bin, "-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P", "-auth", "basic", "-allow-unencrypted", "-content-library", lib)
 	c, err := winrmclient.New(winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: "basic", Username: "U", Password: "P", Timeout: 20 * time.Second, AllowUnencrypted: true})
 	if err != nil {
 		t.Fatal(err)

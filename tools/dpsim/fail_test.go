@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +19,7 @@ import (
 // -fail help prints every modelled failure, one per line; -fail NAME@N
 // injects it at the Nth occurrence only; a bad name is refused.
 func TestFailFlag(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "dpsim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildCommand(t)
 	out, err := exec.Command(bin, "-fail", "help").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -40,17 +33,7 @@ func TestFailFlag(t *testing.T) {
 
 	file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
 	orig, _ := os.ReadFile(file)
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P", "-fail", "replace-1177@1")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(regexp.MustCompile(`:(\d+)/wsman`).FindStringSubmatch(line)[1])
+	_, port := startCommand(t, bin, "-listen", "127.0.0.1:0", "-config-file", file, "-username", "U", "-password", "P", "-fail", "replace-1177@1")
 	c, err := winrmclient.New(winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: "ntlm", Username: "U", Password: "P", Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)

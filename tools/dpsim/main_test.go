@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,10 +21,7 @@ import (
 // with message encryption over HTTP), with Basic over HTTP when asked for,
 // and over HTTPS. A client the settings refuse gets an authentication error.
 func TestCommandServesTheFile(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "dpsim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildCommand(t)
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -50,25 +43,10 @@ func TestCommandServesTheFile(t *testing.T) {
 			file := testfixtures.Copy(t, testfixtures.Base, dir)
 			ca := filepath.Join(dir, "ca.pem")
 			args := append([]string{"-listen", "127.0.0.1:0", "-config-file", file, "-username", `CORP\U`, "-password", "P-ass w0rd", "-ca-cert-out", ca}, tc.args...)
-			cmd := exec.Command(bin, args...)
-			stdout, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			scheme, port := startCommand(t, bin, args...)
+			if want := map[bool]string{false: "http", true: "https"}[tc.tls]; scheme != want {
+				t.Fatalf("the endpoint is %s, want %s", scheme, want)
 			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			if err != nil {
-				t.Fatal(err)
-			}
-			scheme := "http"
-			if tc.tls {
-				scheme = "https"
-			}
-			m := regexp.MustCompile(`^` + scheme + `://127\.0\.0\.1:(\d+)/wsman\n$`).FindStringSubmatch(line)
-			if m == nil {
-				t.Fatalf("first line %q is not the endpoint URL", line)
-			}
-			port, _ := strconv.Atoi(m[1])
 			cfg := winrmclient.Config{Host: "127.0.0.1", Port: port, Auth: tc.auth, Username: `CORP\U`, Password: "P-ass w0rd",
 				Timeout: 20 * time.Second, AllowUnencrypted: tc.plain}
 			if tc.tls {
