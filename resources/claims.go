@@ -19,15 +19,21 @@ import (
 // other on every apply, and a destroy would restore the wrong value.
 //
 // The provider sees only what one configuration plans: two configurations
-// (two states) that manage one DP are not detected.
+// (two states) that manage one DP meet in the DP's ownership record instead,
+// at apply (managed.overlap in ownership.go).
 type claim struct {
 	host, scope, collection, key string
 }
 
 // claimant is who claims: the resource type and its own identity (its
 // import ID), so that a resource planned twice does not conflict with itself.
-// policyTypeName is the resource type whose claims conflict here.
-const policyTypeName = "iis_request_filtering_policy"
+// policyTypeName is the resource type whose claims conflict here; the
+// record (ownership.go) names the single-entry types too.
+const (
+	policyTypeName    = "iis_request_filtering_policy"
+	extensionTypeName = "iis_request_filtering_extension"
+	segmentTypeName   = "iis_request_filtering_hidden_segment"
+)
 
 type claimant struct {
 	typeName, id string

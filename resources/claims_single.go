@@ -19,7 +19,7 @@ func (r *RequestFilteringExtension) policyClaim(ctx context.Context, req resourc
 	req.Plan.GetAttribute(ctx, pathOf("host"), &host)
 	req.Plan.GetAttribute(ctx, pathOf("location"), &loc)
 	req.Plan.GetAttribute(ctx, pathOf("extension"), &ext)
-	claimSingle(r.data, "iis_request_filtering_extension", "fileExtensions", host, loc, ext, resp)
+	claimSingle(r.data, extensionTypeName, "fileExtensions", host, loc, ext, resp)
 }
 
 // policyClaim is called by the resource's ModifyPlan.
@@ -31,7 +31,7 @@ func (r *RequestFilteringHiddenSegment) policyClaim(ctx context.Context, req res
 	req.Plan.GetAttribute(ctx, pathOf("host"), &host)
 	req.Plan.GetAttribute(ctx, pathOf("location"), &loc)
 	req.Plan.GetAttribute(ctx, pathOf("segment"), &seg)
-	claimSingle(r.data, "iis_request_filtering_hidden_segment", "hiddenSegments", host, loc, seg, resp)
+	claimSingle(r.data, segmentTypeName, "hiddenSegments", host, loc, seg, resp)
 }
 
 func claimSingle(pd *ProviderData, typeName, collection string, host, loc, key types.String, resp *resource.ModifyPlanResponse) {

@@ -92,6 +92,41 @@ type managed struct {
 	// exists reports whether d already has what a create would adopt (the
 	// plan warns, naming current); nil: never.
 	exists func(d *apphost.Doc) bool
+	// overlaps returns the live managers of entries of another kind that
+	// manage what m manages too (a policy that lists the extension of a
+	// single-entry resource); nil: none can.
+	overlaps func(d *apphost.Doc, rec *ownership.Record) []ownership.Owner
+}
+
+// overlap is the refusal of a claim that other kinds of resources manage
+// too, or nil. A policy and a single-entry resource never share an entry,
+// even with one value: each keeps its own "before", so destroying one
+// would give back a value the other still wants.
+func (m managed) overlap(d *apphost.Doc, rec *ownership.Record) error {
+	if m.overlaps == nil {
+		return nil
+	}
+	others := m.overlaps(d, rec)
+	if len(others) == 0 {
+		return nil
+	}
+	names := make([]string, len(others))
+	for i, o := range others {
+		names[i] = o.Describe()
+	}
+	return fmt.Errorf("%s at %s is also managed by %s. Nothing was written: an iis_request_filtering_policy and a single-entry resource "+
+		"cannot manage the same entry, even with one value (destroying one would give back a value the other still wants). "+
+		"Keep one: take the entry out of the policy (or make the policy not exclusive), or remove the single-entry resource "+
+		"(`terraform state rm` it where it is managed, or a removed block), then apply again",
+		m.subjectName(), scope(m.location), strings.Join(names, "; and by "))
+}
+
+// subjectName names what m manages in a sentence.
+func (m managed) subjectName() string {
+	if m.key == "" {
+		return "the request filtering that " + fmt.Sprintf("%s %q", m.kind, m.id) + " manages"
+	}
+	return fmt.Sprintf("%s %q", m.kind, m.key)
 }
 
 func (m managed) subject(d *apphost.Doc) ownership.Subject {
@@ -125,6 +160,9 @@ func (m managed) claim(c *ownerCache, op claimOp) hostconfig.Edit {
 		}
 		rec, err := ownership.Parse(d.Bytes())
 		if err != nil {
+			return nil, err
+		}
+		if err := m.overlap(d, &rec); err != nil {
 			return nil, err
 		}
 		e, err := rec.Claim(m.subject(d), me, start.TakenOver)

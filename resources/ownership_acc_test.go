@@ -70,6 +70,16 @@ func ownKinds() []ownKind {
 			},
 			handText: "maxUrl=5000",
 		},
+		{
+			// One entry per scope, its value the policy's configuration.
+			name: "policy", typ: "iis_request_filtering_policy", importID: "/",
+			body:    func(v int) string { return fmt.Sprintf("file_extensions = { \".tfown\" = %t }", v == 0) },
+			spelled: func(v int) string { return fmt.Sprintf("file_extensions = { \".TFOWN\" = %t }", v == 0) },
+			handEdit: func(t *testing.T, b []byte) []byte {
+				return acctest.ReplaceOnce(t, b, `<add fileExtension=".tfown" allowed="true" />`, `<add fileExtension=".tfown" allowed="false" />`)
+			},
+			handText: `{"file_extensions":{".tfown":false}}`,
+		},
 	}
 }
 
@@ -347,7 +357,7 @@ func TestAccOwnership_handEdit(t *testing.T) {
 			r.must(0, d, "apply")
 			r.write(k.handEdit(t, r.read()))
 			out := r.must(0, d, "destroy")
-			if !regexp.MustCompile(`edited by hand since Terraform set it to [^:]+: it was ` + regexp.QuoteMeta(k.handText)).MatchString(flat(out)) {
+			if !regexp.MustCompile(`edited by hand since Terraform set it to .+?: it was ` + regexp.QuoteMeta(k.handText)).MatchString(flat(out)) {
 				t.Fatalf("destroy should warn that it overwrites the hand edit to %s:\n%s", k.handText, out)
 			}
 			r.restored("destroy after a hand edit")
@@ -404,6 +414,7 @@ func TestAccOwnership_planWarnsAdoption(t *testing.T) {
 		{"iis_request_filtering_extension", "extension = \".config\"\n  allowed = true", "(allowed=false)"},
 		{"iis_request_filtering_hidden_segment", `segment = "bin"`, "(hidden)"},
 		{"iis_request_filtering_settings", "file_extensions_allow_unlisted = false", "(allowUnlisted=true)"},
+		{"iis_request_filtering_policy", `file_extensions = { ".config" = true }`, `({"file_extensions":{".config":false}})`},
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
 			r := newOwnRig(t, h, nil)
@@ -429,6 +440,7 @@ func TestAccSiteCheck(t *testing.T) {
 		"iis_request_filtering_extension":      "extension = \".tfown\"\n  allowed = true",
 		"iis_request_filtering_hidden_segment": `segment = "tfown"`,
 		"iis_request_filtering_settings":       "allow_double_escaping = true",
+		"iis_request_filtering_policy":         `file_extensions = { ".tfown" = true }`,
 	}
 	for typ, body := range bodies {
 		t.Run(typ, func(t *testing.T) {
@@ -491,6 +503,53 @@ func TestAccOwnership_recordLostOrDamaged(t *testing.T) {
 			r.write(good)
 			r.must(0, d, "destroy")
 			r.restored("destroy after the record was repaired")
+		})
+	}
+}
+
+// TestAccOwnership_policyAndSingle: a policy and a single-entry resource
+// for one entry in two states (where the plan-time check of one
+// configuration cannot see both) are refused by the record, whichever came
+// first and even with one value, naming the other; an exclusive policy
+// covers every entry of its scope. Nothing is written, and destroying the
+// first gives back the original bytes.
+func TestAccOwnership_policyAndSingle(t *testing.T) {
+	h := ownHarness(t)
+	const (
+		policy    = "iis_request_filtering_policy"
+		extension = "iis_request_filtering_extension"
+		segment   = "iis_request_filtering_hidden_segment"
+	)
+	for _, tc := range []struct {
+		name                         string
+		firstTyp, first              string
+		secondTyp, second, otherName string
+	}{
+		{"policy then extension", policy, `file_extensions = { ".tfown" = true }`, extension, "extension = \".TFOWN\"\n  allowed = true", policy},
+		{"extension then policy", extension, "extension = \".tfown\"\n  allowed = true", policy, `file_extensions = { ".tfown" = true }`, extension},
+		{"segment then exclusive policy", segment, `segment = "bin"`, policy, "file_extensions = { \".tfown\" = true }\n  exclusive = true", segment},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newOwnRig(t, h, nil)
+			one := r.dir("one", r.config(tc.firstTyp, map[string]string{"a": tc.first}))
+			r.must(0, one, "apply")
+			afterOne := r.read()
+			two := r.dir("two", r.config(tc.secondTyp, map[string]string{"b": tc.second}))
+			if out := flat(r.must(0, two, "plan")); !strings.Contains(out, "is managed by another kind of resource: apply will refuse it") {
+				t.Fatalf("the plan should warn that the apply will refuse the overlap:\n%s", out)
+			}
+			out := flat(r.must(1, two, "apply"))
+			for _, want := range []string{"is also managed by " + tc.otherName, "owner id", "Nothing was written", "terraform state rm"} {
+				if !strings.Contains(out, want) {
+					t.Fatalf("the refusal should say %q:\n%s", want, out)
+				}
+			}
+			if !bytes.Equal(r.read(), afterOne) {
+				t.Fatal("a refused overlap changed the file")
+			}
+			r.must(0, one, "plan", "-detailed-exitcode")
+			r.must(0, one, "destroy")
+			r.restored("destroy of the first manager")
 		})
 	}
 }

@@ -52,6 +52,11 @@ func (pd *ProviderData) planClaim(ctx context.Context, req resource.ModifyPlanRe
 		resp.Diagnostics.AddError("Cannot plan "+what(name), fmt.Sprintf("%s on %s: %v", store.Path(), name, err))
 		return
 	}
+	if err := m.overlap(d, &rec); err != nil {
+		// A warning for the reason below; the apply refuses it.
+		resp.Diagnostics.AddWarning(capitalized(what(name))+" is managed by another kind of resource: apply will refuse it", err.Error())
+		return
+	}
 	id := c.Owner
 	if id == "" {
 		id = newOwnerID() // a create: the claim of an owner not yet known

@@ -86,8 +86,9 @@ func (r *RequestFilteringExtension) Configure(_ context.Context, req resource.Co
 // extensionEntry is what an extension resource manages, for the record.
 func extensionEntry(host types.String, loc, ext string, allowed bool) managed {
 	return managed{
-		kind: "iis_request_filtering_extension", host: host.ValueString(), location: loc, key: ext, want: allowedText(allowed),
-		id: keyID(host.ValueString(), loc, ext),
+		kind: extensionTypeName, host: host.ValueString(), location: loc, key: ext, want: allowedText(allowed),
+		id:       keyID(host.ValueString(), loc, ext),
+		overlaps: policiesOver(extensionTypeName, loc, ext),
 		holds: func(d *apphost.Doc, want string) bool {
 			rule, err := d.FileExtension(loc, ext)
 			return err == nil && rule != nil && allowedText(rule.Allowed) == want

@@ -92,11 +92,12 @@ func segmentEntry(host types.String, loc, seg string) managed {
 		return "allowed"
 	}
 	return managed{
-		kind: "iis_request_filtering_hidden_segment", host: host.ValueString(), location: loc, key: seg, want: "allowed",
-		id:      keyID(host.ValueString(), loc, seg),
-		holds:   func(d *apphost.Doc, want string) bool { return state(d) == want },
-		current: state,
-		exists:  func(d *apphost.Doc) bool { return state(d) == "hidden" },
+		kind: segmentTypeName, host: host.ValueString(), location: loc, key: seg, want: "allowed",
+		id:       keyID(host.ValueString(), loc, seg),
+		overlaps: policiesOver(segmentTypeName, loc, seg),
+		holds:    func(d *apphost.Doc, want string) bool { return state(d) == want },
+		current:  state,
+		exists:   func(d *apphost.Doc) bool { return state(d) == "hidden" },
 	}
 }
 

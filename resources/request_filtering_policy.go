@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
+	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
 )
 
 // RequestFilteringPolicy is iis_request_filtering_policy: the request
@@ -48,6 +50,7 @@ type policyModel struct {
 	Verbs                 types.Map    `tfsdk:"verbs"`
 	ApplyToWebDAV         types.Bool   `tfsdk:"apply_to_webdav"`
 	Exclusive             types.Bool   `tfsdk:"exclusive"`
+	AllowMissingSite      types.Bool   `tfsdk:"allow_missing_site"`
 }
 
 func (r *RequestFilteringPolicy) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -94,6 +97,7 @@ func (r *RequestFilteringPolicy) Schema(_ context.Context, _ resource.SchemaRequ
 				MarkdownDescription: "`applyToWebDAV` of the scope's `fileExtensions`, `verbs` and `hiddenSegments`: whether their rules " +
 					"also apply to WebDAV requests (IIS default `true`). Unset: not managed. Destroy gives the earlier values back.",
 			},
+			"allow_missing_site": allowMissingSiteAttribute(),
 			"exclusive": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
@@ -146,7 +150,18 @@ func (r *RequestFilteringPolicy) ModifyPlan(ctx context.Context, req resource.Mo
 	who := claimant{typeName: policyTypeName, id: settingsID(plan.Host.ValueString(), plan.Location.ValueString())}
 	if msg := r.data.claims.add(who, claims); msg != "" {
 		resp.Diagnostics.AddError("Two resources manage the same request filtering entry", msg)
+		return
 	}
+	// Then the DP's ownership record, when it can be read (see planClaim).
+	var d diag.Diagnostics
+	want, ok := policyWant(ctx, plan, &d)
+	if !ok {
+		return // values inside the lists are known only at apply
+	}
+	loc := plan.Location.ValueString()
+	r.data.planClaim(ctx, req, resp, plan.Host, policyEntry(plan.Host, want).siteOptional(plan.AllowMissingSite).
+		known(plan.Host, plan.Location, plan.FileExtensions, plan.AllowedHiddenSegments, plan.Verbs, plan.ApplyToWebDAV, plan.Exclusive, plan.AllowMissingSite),
+		func(h string) string { return where(h, loc, policyWhat) })
 }
 
 func (r *RequestFilteringPolicy) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -159,16 +174,12 @@ func (r *RequestFilteringPolicy) Create(ctx context.Context, req resource.Create
 	if !ok {
 		return
 	}
-	var rec policyRecord
-	r.write(ctx, plan, "set", func(d *apphost.Doc) ([]byte, error) {
-		out, next, err := applyPolicy(d, want, want.location, policyRecord{})
-		rec = next
-		return out, err
-	}, &resp.Diagnostics)
+	var c ownerCache
+	r.write(ctx, plan, "set", policyEntry(plan.Host, want).siteOptional(plan.AllowMissingSite).claim(&c, policyOp(want)), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(savePolicyRecord(ctx, resp.Private, rec)...)
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	plan.ID = types.StringValue(settingsID(plan.Host.ValueString(), plan.Location.ValueString()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -184,22 +195,16 @@ func (r *RequestFilteringPolicy) Update(ctx context.Context, req resource.Update
 	if !ok {
 		return
 	}
-	var rec policyRecord
-	resp.Diagnostics.Append(loadPolicyRecord(ctx, req.Private, &rec)...)
+	c, diags := loadPolicyCache(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.write(ctx, plan, "update", func(d *apphost.Doc) ([]byte, error) {
-		out, next, err := applyPolicy(d, want, want.location, rec)
-		if err == nil {
-			rec = next
-		}
-		return out, err
-	}, &resp.Diagnostics)
+	r.write(ctx, plan, "update", policyEntry(plan.Host, want).siteOptional(plan.AllowMissingSite).claim(&c, policyOp(want)), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(savePolicyRecord(ctx, resp.Private, rec)...)
+	resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	plan.ID = state.ID
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -210,30 +215,40 @@ func (r *RequestFilteringPolicy) Delete(ctx context.Context, req resource.Delete
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var rec policyRecord
-	resp.Diagnostics.Append(loadPolicyRecord(ctx, req.Private, &rec)...)
-	if resp.Diagnostics.HasError() {
+	c, diags := loadPolicyCache(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	want, ok := policyWant(ctx, state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() || !ok {
 		return
 	}
 	loc := state.Location.ValueString()
-	if rec.empty() {
-		// Imported, never written by this resource: what it manages is
-		// what the scope had, and destroy removes it, as the single-entry
-		// resources do for an imported entry.
-		want, ok := policyWant(ctx, state, &resp.Diagnostics)
-		if !ok {
-			return
+	var warnings []string
+	host, ok := r.data.edit(ctx, state.Host, "remove", func(h string) string { return where(h, loc, policyWhat) },
+		policyEntry(state.Host, want).release(c, &warnings, func(d *apphost.Doc, undo json.RawMessage) ([]byte, error) {
+			rec, err := decodePolicyRecord(undo)
+			if err != nil {
+				return nil, err
+			}
+			if rec.empty() {
+				// Neither the record nor this resource knows what was there
+				// (imported before the record existed, or a record a tool
+				// dropped): what it manages counts as added, and destroy
+				// removes it, as the single-entry resources do.
+				rec = importedRecord(want)
+			}
+			out, _, err := releasePolicy(d, loc, rec)
+			return out, err
+		}), &resp.Diagnostics)
+	if ok {
+		tflog.Info(ctx, "request filtering policy removed", map[string]any{"host": host, "location": loc})
+		for _, w := range warnings {
+			resp.Diagnostics.AddWarning("Destroy of "+where(host, loc, policyWhat), w)
 		}
-		rec = importedRecord(want)
 	}
-	r.write(ctx, state, "remove", func(d *apphost.Doc) ([]byte, error) {
-		out, _, err := releasePolicy(d, loc, rec)
-		return out, err
-	}, &resp.Diagnostics)
 }
 
 // write runs one edit of the policy's scope, as one write.
-func (r *RequestFilteringPolicy) write(ctx context.Context, m policyModel, action string, fn func(*apphost.Doc) ([]byte, error), diags *diag.Diagnostics) {
+func (r *RequestFilteringPolicy) write(ctx context.Context, m policyModel, action string, fn hostconfig.Edit, diags *diag.Diagnostics) {
 	loc := m.Location.ValueString()
 	if host, ok := r.data.edit(ctx, m.Host, action, func(h string) string { return where(h, loc, policyWhat) }, fn, diags); ok {
 		tflog.Info(ctx, "request filtering policy written", map[string]any{"host": host, "location": loc, "action": action})
@@ -256,6 +271,24 @@ func (r *RequestFilteringPolicy) Read(ctx context.Context, req resource.ReadRequ
 	if err := readPolicy(ctx, doc, &state, importing); err != nil {
 		resp.Diagnostics.AddError("Cannot read "+where(host, loc, policyWhat), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
 		return
+	}
+	if importing {
+		// The import takes the scope over from whoever the record says
+		// manages it, with the record's undo: its destroy gives back what
+		// was there before Terraform.
+		want, ok := policyWant(ctx, state, &resp.Diagnostics)
+		if !ok {
+			return
+		}
+		c, warning, err := policyEntry(state.Host, want).adopt(doc)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot import "+where(host, loc, policyWhat), fmt.Sprintf("%s on %s: %v", store.Path(), host, err))
+			return
+		}
+		if warning != "" {
+			resp.Diagnostics.AddWarning("Importing "+where(host, loc, policyWhat)+" takes it over", warning)
+		}
+		resp.Diagnostics.Append(saveCache(ctx, resp.Private, c)...)
 	}
 	if state.ID.IsNull() || state.ID.ValueString() == "" {
 		state.ID = types.StringValue(settingsID(state.Host.ValueString(), loc))

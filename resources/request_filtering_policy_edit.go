@@ -3,7 +3,6 @@ package resources
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -62,9 +61,8 @@ func stringSet(ctx context.Context, s types.Set) ([]string, diag.Diagnostics) {
 // policyRecord is what a policy's edits did, for the edits that undo them:
 // the ownership of each entry (as the single-entry resources record it), the
 // applyToWebDAV values it replaced, and the entries an exclusive policy cut.
-// It is one JSON value, read and written only by loadPolicyRecord and
-// savePolicyRecord: today in the resource's private state; keeping it on the
-// DP instead means changing those two functions alone.
+// It is the policy's undo in the DP's ownership record
+// (request_filtering_policy_owner.go), cached in its private state.
 type policyRecord struct {
 	Extensions map[string]apphost.ExtensionOwnership `json:"extensions,omitempty"`
 	Segments   map[string]apphost.SegmentOwnership   `json:"segments,omitempty"`
@@ -103,27 +101,24 @@ func (r policyRecord) clone() policyRecord {
 	return c
 }
 
-const policyRecordKey = "policy"
+// legacyPolicyKey is where policies kept their record in private state
+// before the record on the DP existed.
+const legacyPolicyKey = "policy"
 
-func savePolicyRecord(ctx context.Context, p privateSetter, rec policyRecord) diag.Diagnostics {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		var d diag.Diagnostics
-		d.AddError("Cannot record ownership", err.Error())
-		return d
+// loadPolicyCache is the policy's cache (loadCache), or, for a policy
+// created before the record on the DP existed, its old record as the
+// cache's undo.
+func loadPolicyCache(ctx context.Context, p privateGetter) (ownerCache, diag.Diagnostics) {
+	c, diags := loadCache(ctx, p)
+	if diags.HasError() || c.Owner != "" || c.Undo != nil {
+		return c, diags
 	}
-	return p.SetKey(ctx, policyRecordKey, b)
-}
-
-func loadPolicyRecord(ctx context.Context, p privateGetter, rec *policyRecord) diag.Diagnostics {
-	b, diags := p.GetKey(ctx, policyRecordKey)
-	if diags.HasError() || len(b) == 0 {
-		return diags
+	b, d := p.GetKey(ctx, legacyPolicyKey)
+	diags.Append(d...)
+	if len(b) > 0 {
+		c.Undo = b
 	}
-	if err := json.Unmarshal(b, rec); err != nil {
-		diags.AddError("Cannot read ownership record", fmt.Sprintf("the private state of this resource is damaged (%v); remove it with terraform state rm and import it again", err))
-	}
-	return diags
+	return c, diags
 }
 
 // importedRecord is the record of a policy that was imported: every entry

@@ -27,10 +27,12 @@ resource "iis_request_filtering_policy" "test" {
 `, acctest.PkgLocation, body)
 }
 
-// contains checks that the file holds each text and none of the absent.
+// contains checks that the file's configuration (without the ownership
+// record, a comment that quotes what destroy puts back) holds each text and
+// none of the absent.
 func contains(t *testing.T, tg acctest.Target, present []string, absent ...string) acctest.Check {
 	return func() error {
-		b := tg.Read(t)
+		b := acctest.WithoutRecord(t, tg.Read(t))
 		for _, p := range present {
 			if !bytes.Contains(b, []byte(p)) {
 				return fmt.Errorf("the file lacks %q", p)
@@ -51,7 +53,7 @@ func contains(t *testing.T, tg acctest.Target, present []string, absent ...strin
 // that the next apply puts back, import reads the same, and destroy gives
 // the file back byte for byte.
 func TestAccPolicy_lifecycle(t *testing.T) {
-	tg := acctest.NewTarget(t, testfixtures.ASPNET)
+	tg := acctest.NewDPTarget(t, testfixtures.ASPNET)
 	if !tg.Simulated() {
 		t.Skip("needs the ASP.NET fixture's denied .config and .mdb")
 	}
@@ -117,7 +119,7 @@ func TestAccPolicy_exclusive(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("writes hand-made entries into the fixture: simulator only")
 	}
-	base := testfixtures.Read(t, testfixtures.ASPNET)
+	base := testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET))
 	start := acctest.WithLocation(t, base, acctest.PkgLocation,
 		`<fileExtensions>`,
 		`    <add fileExtension=".tfa" allowed="false" />`,

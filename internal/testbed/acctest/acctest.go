@@ -65,6 +65,19 @@ func NewTarget(t *testing.T, fixture string) Target {
 	return NewSimTarget(t, fixture, nil)
 }
 
+// NewDPTarget is NewTarget for a test of the package share's location
+// (PkgLocation): the real DP has it, and the simulator serves the fixture
+// with the DP's "Default Web Site" and its SMS_DP_SMSPKG$ virtual directory
+// added (testfixtures.AsDistributionPoint), so that the location's site
+// check passes as on a DP.
+func NewDPTarget(t *testing.T, fixture string) Target {
+	t.Helper()
+	if Real() {
+		return newWindowsTarget(t)
+	}
+	return NewSimTarget(t, fixture, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, fixture)))
+}
+
 // SimTarget is a dpsim instance serving a copy of a fixture.
 type SimTarget struct {
 	Sim  *dpsim.Sim
