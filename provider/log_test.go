@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -22,10 +23,7 @@ func TestAccLog_endpointActuallyUsed(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("needs a DP on a port other than the provider's")
 	}
-	logFile := filepath.Join(t.TempDir(), "debug.log")
-	t.Setenv("TF_LOG", "DEBUG")
-	t.Setenv("TF_ACC_LOG", "DEBUG")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "DEBUG")
 	tg := acctest.NewSimTarget(t, testfixtures.Base, nil)
 	port := tg.Sim.Addr.Port
 	// The provider's host is never reached: the resource names its own,
@@ -79,4 +77,16 @@ resource "iis_request_filtering_extension" "test" {
 	if !sawConnect || !sawConfigured {
 		t.Fatalf("the DEBUG log (%d bytes) lacks the provider's lines (connecting %v, configured %v)", len(log), sawConnect, sawConfigured)
 	}
+}
+
+// logTo sends the Terraform CLI's log and the provider's (which runs in the
+// test's process) at level into one new file, for the rest of the test, and
+// returns its path.
+func logTo(t *testing.T, level string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), strings.ToLower(level)+".log")
+	t.Setenv("TF_LOG", level)
+	t.Setenv("TF_ACC_LOG", level)
+	t.Setenv("TF_ACC_LOG_PATH", file)
+	return file
 }
