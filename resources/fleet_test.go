@@ -83,26 +83,6 @@ resource "iis_request_filtering_extension" "fleet" {
 	})
 }
 
-// TestAccExtension_https: the WinRM HTTPS listener, its certificate trusted
-// through ca_cert (no insecure).
-func TestAccExtension_https(t *testing.T) {
-	if acctest.Real() {
-		t.Skip("uses the simulator's generated certificate")
-	}
-	tg := acctest.NewSimTargetWith(t, testfixtures.ASPNET, nil, acctest.SimOptions{TLS: true})
-	orig := tg.Read(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             acctest.Restored(t, tg, orig),
-		Steps: []resource.TestStep{{
-			Config: acctest.ExtensionConfig(tg, ".config", true, ""),
-			Check: acctest.FileChanged(t, tg, orig,
-				testfixtures.CRLF(`                    <add fileExtension=".config" allowed="false" />`),
-				testfixtures.CRLF(`                    <add fileExtension=".config" allowed="true" />`)),
-		}},
-	})
-}
-
 // TestAccExtension_hostImport: a resource with its own host imports as
 // host|location|extension.
 func TestAccExtension_hostImport(t *testing.T) {
