@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -24,8 +23,7 @@ func TestAccProvider_backups(t *testing.T) {
 	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
 	orig := tg.Read(t)
 	config := func(allowed bool) string {
-		c := acctest.ExtensionConfig(tg, ".config", allowed, "")
-		return strings.Replace(c, `  timeout           = "30s"`, "  timeout           = \"30s\"\n  backups           = 2", 1)
+		return acctest.WithProviderArgs(t, acctest.ExtensionConfig(tg, ".config", allowed, ""), "backups = 2")
 	}
 	backups := func(want int, contents ...[]byte) acctest.Check {
 		return func() error {

@@ -2,7 +2,6 @@ package provider_test
 
 import (
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -19,8 +18,7 @@ func TestAccProvider_fileNamedAsUsed(t *testing.T) {
 		t.Skip("the simulator's Windows folder is C:\\Windows")
 	}
 	tg := acctest.NewSimTarget(t, testfixtures.Base, nil)
-	config := strings.Replace(tg.ProviderBlock(), `provider "iis" {`, `provider "iis" {
-  config_path = "%windir%\\System32\\inetsrv\\config\\missing.config"`, 1) + `
+	config := acctest.WithProviderArgs(t, tg.ProviderBlock(), `config_path = "%windir%\\System32\\inetsrv\\config\\missing.config"`) + `
 resource "iis_request_filtering_extension" "test" {
   extension = ".tfacc"
   allowed   = true

@@ -29,7 +29,7 @@ func TestAccFleetPrefetch(t *testing.T) {
 	b := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
 	idle := acctest.NewSimTarget(t, testfixtures.ASPNET, nil) // listed, manages nothing
 	down := "127.0.0.1:1"                                     // nothing listens on port 1
-	provider := strings.Replace(a.ProviderBlock(), "provider \"iis\" {", fmt.Sprintf("provider \"iis\" {\n  prefetch_hosts = [%q, %q, %q, %q]", a.HostPort(), b.HostPort(), idle.HostPort(), down), 1)
+	provider := acctest.WithProviderArgs(t, a.ProviderBlock(), fmt.Sprintf("prefetch_hosts = [%q, %q, %q, %q]", a.HostPort(), b.HostPort(), idle.HostPort(), down))
 	config := provider + fmt.Sprintf(`
 resource "iis_request_filtering_extension" "fleet" {
   for_each  = toset([for p in setproduct([%q, %q], [".config", ".mdb"]) : join("/", p)])
@@ -92,8 +92,8 @@ func TestAccFleetPrefetch_onlyWhenRefreshing(t *testing.T) {
 	managed := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
 	idle := acctest.NewSimTarget(t, testfixtures.ASPNET, nil)
 	config := func(allowed bool) string {
-		return strings.Replace(tfrun.ProviderBlock(managed.Sim.Addr.Port, acctest.SimUser, acctest.SimPassword), "provider \"iis\" {",
-			fmt.Sprintf("provider \"iis\" {\n  prefetch_hosts = [%q, %q]", managed.HostPort(), idle.HostPort()), 1) +
+		return acctest.WithProviderArgs(t, tfrun.ProviderBlock(managed.Sim.Addr.Port, acctest.SimUser, acctest.SimPassword),
+			fmt.Sprintf("prefetch_hosts = [%q, %q]", managed.HostPort(), idle.HostPort())) +
 			strings.Replace(tfrun.Extensions("r", managed.HostPort(), ".config"), "= true", fmt.Sprintf("= %t", allowed), 1)
 	}
 	tf, err := h.Workspace("prefetch", config(true), nil)
