@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -47,10 +46,7 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("needs the simulator's session keys")
 	}
-	logFile := filepath.Join(t.TempDir(), "trace.log")
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_ACC_LOG", "TRACE")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "TRACE")
 
 	keys := &lockedBuffer{}
 	tg := acctest.NewAuthSim(t, testfixtures.Base, acctest.AuthSimOptions{Auth: dpsim.Auth{Negotiate: true, NTLMKeyLog: keys}})

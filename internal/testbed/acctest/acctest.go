@@ -86,7 +86,6 @@ type SimTarget struct {
 
 // SimOptions vary a simulated DP.
 type SimOptions struct {
-	TLS bool // serve HTTPS with a self-signed certificate; the provider block trusts it through ca_cert
 	// ContentLibrary makes the simulator a DP with this folder as its
 	// content library (see dpsim.HostOptions.ContentLibrary).
 	ContentLibrary string
@@ -109,7 +108,7 @@ func NewSimTargetWith(t testing.TB, fixture string, content []byte, o SimOptions
 			t.Fatal(err)
 		}
 	}
-	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "tf-acc", Password: "acc-Passw0rd!", TLS: o.TLS,
+	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "tf-acc", Password: "acc-Passw0rd!",
 		Host: dpsim.HostOptions{ContentLibrary: o.ContentLibrary}})
 	if err != nil {
 		t.Fatal(err)
@@ -119,21 +118,6 @@ func NewSimTargetWith(t testing.TB, fixture string, content []byte, o SimOptions
 }
 
 func (s *SimTarget) ProviderBlock() string {
-	if s.Sim.CACertPEM != nil {
-		return fmt.Sprintf(`
-provider "iis" {
-  host     = "127.0.0.1"
-  port     = %d
-  https    = true
-  ca_cert  = <<-PEM
-%s  PEM
-  auth     = "basic"
-  username = "tf-acc"
-  password = "acc-Passw0rd!"
-  timeout  = "30s"
-}
-`, s.Sim.Addr.Port, s.Sim.CACertPEM)
-	}
 	return fmt.Sprintf(`
 provider "iis" {
   host              = "127.0.0.1"

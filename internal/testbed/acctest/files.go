@@ -37,6 +37,18 @@ resource "iis_request_filtering_extension" "test" {
 `, ext, allowed, loc)
 }
 
+// WithProviderArgs adds HCL arguments (`backups = 2`) to the provider "iis"
+// block of config, which must hold exactly one: how a test sets an argument
+// the target's own provider block leaves out.
+func WithProviderArgs(t testing.TB, config string, args ...string) string {
+	t.Helper()
+	const open = "provider \"iis\" {\n"
+	if n := strings.Count(config, open); n != 1 {
+		t.Fatalf("%d provider \"iis\" blocks to add %q to, want 1:\n%s", n, args, config)
+	}
+	return strings.Replace(config, open, open+"  "+strings.Join(args, "\n  ")+"\n", 1)
+}
+
 // FileChanged asserts the file differs from before by exactly these lines,
 // besides the provider's ownership record (which the ownership tests check).
 func FileChanged(t *testing.T, tg Target, before []byte, removed, added []string) resource.TestCheckFunc {

@@ -1,4 +1,4 @@
-package resources_test
+package provider_test
 
 import (
 	"bufio"
@@ -23,10 +23,7 @@ func TestAccLog_endpointActuallyUsed(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("needs a DP on a port other than the provider's")
 	}
-	logFile := filepath.Join(t.TempDir(), "debug.log")
-	t.Setenv("TF_LOG", "DEBUG")
-	t.Setenv("TF_ACC_LOG", "DEBUG")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "DEBUG")
 	tg := acctest.NewSimTarget(t, testfixtures.Base, nil)
 	port := tg.Sim.Addr.Port
 	// The provider's host is never reached: the resource names its own,
@@ -82,24 +79,14 @@ resource "iis_request_filtering_extension" "test" {
 	}
 }
 
-// TestAccProvider_fileNamedAsUsed: a message names the file the way the
-// host used it, once: config_path "%windir%\..." that the host cannot find
-// is reported as the C:\Windows\... path it looked for, not as both.
-func TestAccProvider_fileNamedAsUsed(t *testing.T) {
-	if acctest.Real() {
-		t.Skip("the simulator's Windows folder is C:\\Windows")
-	}
-	tg := acctest.NewSimTarget(t, testfixtures.Base, nil)
-	config := strings.Replace(tg.ProviderBlock(), `provider "iis" {`, `provider "iis" {
-  config_path = "%windir%\\System32\\inetsrv\\config\\missing.config"`, 1) + `
-resource "iis_request_filtering_extension" "test" {
-  extension = ".tfacc"
-  allowed   = true
-}
-`
-	want := regexp.MustCompile(`(?s)Cannot set \.tfacc at the server scope of 127\.0\.0\.1.*\bread C:\\Windows\\System32\\inetsrv\\config\\missing\.config\s+on\s+127\.0\.0\.1:\s+Could\s+not\s+find\s+file\s+'C:\\Windows\\System32\\inetsrv\\config\\missing\.config'`)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		Steps:                    []resource.TestStep{{Config: config, ExpectError: want}},
-	})
+// logTo sends the Terraform CLI's log and the provider's (which runs in the
+// test's process) at level into one new file, for the rest of the test, and
+// returns its path.
+func logTo(t *testing.T, level string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), strings.ToLower(level)+".log")
+	t.Setenv("TF_LOG", level)
+	t.Setenv("TF_ACC_LOG", level)
+	t.Setenv("TF_ACC_LOG_PATH", file)
+	return file
 }

@@ -1,4 +1,4 @@
-package resources_test
+package provider_test
 
 import (
 	"fmt"
