@@ -34,6 +34,9 @@ func TestAccOwnership_killed(t *testing.T) {
 			k = c
 		}
 	}
+	if k.typ == "" {
+		t.Fatal("ownKinds has no extension kind")
+	}
 	const advice = "the import takes over every recorded claim"
 	for _, path := range []string{"import instead of create", "apply, destroy, then import"} {
 		t.Run(path, func(t *testing.T) {
