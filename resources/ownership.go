@@ -235,7 +235,7 @@ func (m managed) release(c ownerCache, warnings *[]string, op releaseOp) hostcon
 				names = append(names, o.Describe())
 			}
 			*warnings = append(*warnings, fmt.Sprintf("The entry stays as it is (%s): it is also managed by %s. "+
-				"Its value from before Terraform (%s) goes back when the last of them is destroyed.", s.Current, strings.Join(names, "; and by "), e.Before))
+				"Its value from before Terraform (%s) goes back when the last of them is destroyed. A manager whose apply was killed before it saved its state (a second Ctrl-C, a crash) is in no state and is never destroyed: if that is one of them, import this resource again (`terraform import <address> %q`: the import takes over every recorded claim), then destroy it, and the value from before Terraform goes back.", s.Current, strings.Join(names, "; and by "), e.Before, m.id))
 			return ownership.Render(d.Bytes(), rec)
 		}
 		undo := c.Undo

@@ -553,3 +553,97 @@ func TestAccOwnership_policyAndSingle(t *testing.T) {
 		})
 	}
 }
+// TestAccOwnership_moved: a `moved` block (a plain rename, and a change of
+// a for_each key) moves the resource in the state and nothing else: the
+// plan shows the move and no create or destroy, the apply leaves the file's
+// bytes as they are, the record keeps the same owner id (a moved resource
+// keeps its private state, where that id lives), and destroy at the new
+// address gives back the original bytes.
+func TestAccOwnership_moved(t *testing.T) {
+	h := ownHarness(t)
+	// A resource block named name, one instance per key of forEach (none:
+	// a single instance).
+	block := func(typ, name, forEach, body string) string {
+		if forEach == "" {
+			return fmt.Sprintf("resource %q %q {\n  %s\n}\n", typ, name, body)
+		}
+		return fmt.Sprintf("resource %q %q {\n  for_each = toset([%q])\n  %s\n}\n", typ, name, forEach, body)
+	}
+	for _, k := range ownKinds() {
+		for _, mv := range []struct {
+			name                string
+			before, after       string // the resource blocks
+			from, to            string // the moved block's addresses
+			beforeKey, afterKey string
+		}{
+			{name: "rename", before: "a", after: "b", from: k.typ + ".a", to: k.typ + ".b"},
+			{name: "for_each key", before: "x", after: "x", beforeKey: "k1", afterKey: "k2",
+				from: k.typ + `.x["k1"]`, to: k.typ + `.x["k2"]`},
+		} {
+			t.Run(k.name+"/"+mv.name, func(t *testing.T) {
+				r := newOwnRig(t, h, nil)
+				provider := tfrun.ProviderBlock(r.sim.Addr.Port, acctest.SimUser, acctest.SimPassword)
+				d := r.dir("ws", provider+block(k.typ, mv.before, mv.beforeKey, k.body(0)))
+				r.must(0, d, "apply")
+				applied := r.read()
+				owners := recordOwners(t, applied)
+				if len(owners) != 1 {
+					t.Fatalf("after the first apply the record should hold one owner, not %v", owners)
+				}
+
+				d = r.dir("ws", provider+block(k.typ, mv.after, mv.afterKey, k.body(0))+
+					fmt.Sprintf("moved {\n  from = %s\n  to   = %s\n}\n", mv.from, mv.to))
+				out := flat(r.must(0, d, "plan"))
+				for _, want := range []string{mv.from + " has moved to " + mv.to, "0 to add, 0 to change, 0 to destroy"} {
+					if !strings.Contains(out, want) {
+						t.Fatalf("the plan of a moved block should say %q:\n%s", want, out)
+					}
+				}
+				for _, never := range []string{"will be created", "will be destroyed", "is already managed", "will be adopted"} {
+					if strings.Contains(out, never) {
+						t.Fatalf("the plan of a moved block should not say %q:\n%s", never, out)
+					}
+				}
+				out = flat(r.must(0, d, "apply"))
+				if !strings.Contains(out, "0 added, 0 changed, 0 destroyed") {
+					t.Fatalf("the apply of a moved block should change nothing:\n%s", out)
+				}
+				if now := r.read(); !bytes.Equal(now, applied) {
+					rm, add := testfixtures.LineDiff(applied, now)
+					t.Fatalf("the apply of a moved block changed the file: removed %q added %q", rm, add)
+				}
+				if list := r.must(0, d, "state", "list"); strings.TrimSpace(list) != mv.to {
+					t.Fatalf("after the move the state should hold %s only, not %q", mv.to, list)
+				}
+				// The moved resource still knows itself in the record: its
+				// next plan is empty, and an update writes under the same id.
+				r.must(0, d, "plan", "-detailed-exitcode")
+				if k.body(0) != k.body(1) {
+					d = r.dir("ws", provider+block(k.typ, mv.after, mv.afterKey, k.body(1)))
+					r.must(0, d, "apply")
+					if now := recordOwners(t, r.read()); strings.Join(now, ",") != strings.Join(owners, ",") {
+						t.Fatalf("an update after the move claimed the entry as %v, not as the moved owner %v", now, owners)
+					}
+				}
+				r.must(0, d, "destroy")
+				r.restored("destroy after a moved block")
+			})
+		}
+	}
+}
+
+// recordOwners lists the owner ids of every entry of the file's record.
+func recordOwners(t *testing.T, b []byte) []string {
+	t.Helper()
+	rec, err := ownership.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range rec.Entries {
+		for _, o := range e.Owners {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}

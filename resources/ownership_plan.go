@@ -90,7 +90,7 @@ func (pd *ProviderData) planClaim(ctx context.Context, req resource.ModifyPlanRe
 		}
 		resp.Diagnostics.AddWarning(capitalized(what(name))+" is already managed",
 			fmt.Sprintf("Apply shares the entry (now %s) with %s: destroying one of them leaves it as it is, and the last one gives back its value from before Terraform (%s). "+
-				"If that resource is this one under a former address, a `moved` block says so.", s.Current, strings.Join(names, "; and by "), before.Before))
+				"If that resource is this one under a former address, a `moved` block says so. If no state holds it because its apply was killed before it saved its state (a second Ctrl-C, a crash), import this resource instead of creating it (`terraform import <address> %q`: the import takes over every recorded claim), and its destroy then gives back the value from before Terraform.", s.Current, strings.Join(names, "; and by "), before.Before, m.id))
 	case m.exists != nil && m.exists(d):
 		resp.Diagnostics.AddWarning(capitalized(what(name))+" will be adopted",
 			fmt.Sprintf("%s on %s already has the entry (%s): apply adopts it and sets %s, and destroy gives back %s.", store.Path(), name, s.Current, m.want, s.Current))

@@ -52,8 +52,11 @@
 // What it cannot know: a claim whose resource never reached a state (the
 // provider killed after its write, or a failed write that still left the
 // change in place) looks like a live manager with the same value; the
-// entry then stays as configured when the other managers are destroyed,
-// and the destroy's warning names that claim. An import takes it over.
+// entry then stays as configured when the other managers are destroyed.
+// The plan's "is already managed" warning and the destroy's warning name
+// that claim and give the way out: import the resource (an import takes
+// over every recorded claim), and its destroy gives back the value from
+// before Terraform (resources' TestAccOwnership_killed).
 //
 // # Using it from a resource type
 //
