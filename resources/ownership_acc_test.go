@@ -553,6 +553,7 @@ func TestAccOwnership_policyAndSingle(t *testing.T) {
 		})
 	}
 }
+
 // TestAccOwnership_moved: a `moved` block (a plain rename, and a change of
 // a for_each key) moves the resource in the state and nothing else: the
 // plan shows the move and no create or destroy, the apply leaves the file's
