@@ -51,7 +51,10 @@ func (e *SiteError) Error() string { return e.Msg }
 // https://learn.microsoft.com/en-us/iis/configuration/system.applicationhost/sites/site/application/;
 // "the virtual directory name becomes part of the application's URL",
 // https://learn.microsoft.com/en-us/iis/configuration/system.applicationhost/sites/site/application/virtualdirectory).
-// IIS compares site names and URL paths case-insensitively.
+// Names are compared case-insensitively, as elsewhere in this package for
+// site names and URL paths (IIS serves "/sms_dp_smspkg$" from the share
+// "/SMS_DP_SMSPKG$"; no Microsoft page found states it for <location>, so
+// the check errs on the side that never refuses a spelling IIS might use).
 //
 // Only the first segment below the site is checked: deeper segments are
 // folders on disk (a package share's PKG00012), which the file does not
