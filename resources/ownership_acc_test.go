@@ -431,9 +431,12 @@ func TestAccOwnership_planWarnsAdoption(t *testing.T) {
 }
 
 // TestAccSiteCheck: a location whose site is not in the file's <sites> is
-// an error at plan time listing the sites there are; the PSPath form gets
-// the location it names; allow_missing_site opts out, for a site another
-// tool creates later, and destroy still gives the original bytes back.
+// an error at plan time listing the sites there are; so is one whose first
+// name below the site is no application or virtual directory of it (the
+// package share without its "$"), listing the ones there are, while the
+// right one plans clean and applies; the PSPath form gets the location it
+// names; allow_missing_site opts out, for a site another tool creates
+// later, and destroy still gives the original bytes back.
 func TestAccSiteCheck(t *testing.T) {
 	h := ownHarness(t)
 	bodies := map[string]string{
@@ -466,7 +469,49 @@ func TestAccSiteCheck(t *testing.T) {
 				t.Fatal("a refused plan changed the file")
 			}
 		})
+		t.Run(typ+"/application", func(t *testing.T) {
+			r := newOwnRig(t, h, nil)
+			r.asDistributionPoint()
+			with := func(extra string) string { return r.config(typ, map[string]string{"a": body + "\n  " + extra}) }
+			d := r.dir("typo", with(`location = "Default Web Site/SMS_DP_SMSPKG"`))
+			out := flat(r.must(1, d, "plan"))
+			for _, want := range []string{
+				`location = "Default Web Site/SMS_DP_SMSPKG"`,
+				`site "Default Web Site" has no application or virtual directory named "/SMS_DP_SMSPKG"`,
+				`(it has "/SMS_DP_SMSPKG$")`,
+				`unless "SMS_DP_SMSPKG" is a physical folder under the site's root`,
+				"for such a folder, or an application another tool creates later, set allow_missing_site = true",
+			} {
+				if !strings.Contains(out, want) {
+					t.Fatalf("the plan should say %q:\n%s", want, out)
+				}
+			}
+			if !bytes.Equal(r.read(), r.orig) {
+				t.Fatal("a refused plan changed the file")
+			}
+			d = r.dir("right", with(`location = "Default Web Site/SMS_DP_SMSPKG$/PKG00012"`))
+			if out := r.must(0, d, "plan"); warnings(out) != 0 || strings.Contains(out, "Error") {
+				t.Fatalf("a location in the package share should plan clean:\n%s", out)
+			}
+			r.must(0, d, "apply")
+			r.holdsRecord(1)
+			if rec, _ := ownership.Parse(r.read()); rec.Entries[0].Location != ownership.Canonical("Default Web Site/SMS_DP_SMSPKG$/PKG00012") {
+				t.Fatalf("the record holds an entry for location %q", rec.Entries[0].Location)
+			}
+			r.must(0, d, "plan", "-detailed-exitcode")
+			r.must(0, d, "destroy")
+			r.restored("destroy of a location in the package share")
+		})
 	}
+}
+
+// asDistributionPoint makes the rig's file the one a DP serves: the
+// ASP.NET fixture with "Default Web Site" and its package share
+// /SMS_DP_SMSPKG$ added (the simulator serves the file as it is on disk).
+func (r *ownRig) asDistributionPoint() {
+	r.t.Helper()
+	r.write(testfixtures.AsDistributionPoint(r.t, r.orig))
+	r.orig = r.read()
 }
 
 // TestAccOwnership_recordLostOrDamaged: a tool that drops comments when it
