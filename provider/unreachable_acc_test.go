@@ -118,7 +118,7 @@ func TestAccFleet_unreachableHost(t *testing.T) {
 
 	out, code = cli(ctx, t, h, dir, []string{"IIS_UNREACHABLE_HOSTS=warn"}, plan...)
 	warnSummary := "Warning: Distribution point " + deadAddr + " is unreachable"
-	if code != 2 || warnings(out) != 1 || strings.Count(out, warnSummary) != 1 || strings.Contains(out, "Error: ") {
+	if code != 2 || acctest.Warnings(out) != 1 || strings.Count(out, warnSummary) != 1 || strings.Contains(out, "Error: ") {
 		t.Fatalf("unreachable_hosts = warn: exit %d; want 2 (drift elsewhere) with exactly one warning, %q:\n%s", code, warnSummary, out)
 	}
 	if !strings.Contains(out, fmt.Sprintf(`fleet["%s/.mdb"] has changed`, drifted.Addr)) || strings.Count(out, " has changed") != 1 {
@@ -170,12 +170,6 @@ func TestAccFleet_hungHost(t *testing.T) {
 		t.Fatalf("the error should say the host did not answer:\n%s", out)
 	}
 	testfixtures.Report(t, "hung DP, 10 s timeout: plan ended in %s with one error naming it", took.Round(time.Second))
-}
-
-// warnings counts the warnings in CLI output, less the one about the
-// provider's development override that every run here prints.
-func warnings(out string) int {
-	return strings.Count(out, "Warning: ") - strings.Count(out, "Warning: Provider development overrides are in effect")
 }
 
 func mustRead(t *testing.T, name string) []byte {

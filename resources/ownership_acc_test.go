@@ -490,7 +490,7 @@ func TestAccSiteCheck(t *testing.T) {
 				t.Fatal("a refused plan changed the file")
 			}
 			d = r.dir("right", with(`location = "Default Web Site/SMS_DP_SMSPKG$/PKG00012"`))
-			if out := r.must(0, d, "plan"); warnings(out) != 0 || strings.Contains(out, "Error") {
+			if out := r.must(0, d, "plan"); acctest.Warnings(out) != 0 || strings.Contains(out, "Error") {
 				t.Fatalf("a location in the package share should plan clean:\n%s", out)
 			}
 			r.must(0, d, "apply")

@@ -44,7 +44,7 @@ func (pd *ProviderData) planClaim(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	if err := checkSite(d, m.location, m.allowMissingSite); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("location"), "Cannot manage "+what(name)+": no such site", fmt.Sprintf("%s on %s: %v", store.Path(), name, err))
+		resp.Diagnostics.AddAttributeError(path.Root("location"), "Cannot manage "+what(name)+": no such site or application", fmt.Sprintf("%s on %s: %v", store.Path(), name, err))
 		return
 	}
 	rec, err := ownership.Parse(d.Bytes())
