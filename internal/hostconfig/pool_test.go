@@ -61,12 +61,15 @@ func TestPoolPrefetch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var (
 				mu      sync.Mutex
-				runners = map[string]*simRunner{}
+				dialled = map[string]bool{}
 				live    atomic.Int32 // reads in progress
 				peak    atomic.Int32
 			)
 			release := make(chan struct{})
-			dial := func(_ context.Context, h string) (remotefile.Runner, error) {
+			// The hosts are set up here, on the test's goroutine: a setup
+			// that fails stops the test (FailNow works on no other).
+			runners := map[string]*simRunner{}
+			for _, h := range hosts {
 				_, r, _ := setupWith(t, testfixtures.ASPNET, tc.opts)
 				r.before = func(string, int) error {
 					peak.Store(max(peak.Load(), live.Add(1)))
@@ -77,24 +80,35 @@ func TestPoolPrefetch(t *testing.T) {
 					}
 					return nil
 				}
-				mu.Lock()
 				runners[h] = r
-				mu.Unlock()
-				return r, nil
+			}
+			dial := func(_ context.Context, h string) (remotefile.Runner, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				dialled[h] = true
+				return runners[h], nil
 			}
 			p := NewPool(dial, winPath, 2, tc.opts, tc.opts.Cache, nil)
 			done := make(chan map[string]error)
 			go func() { done <- p.Prefetch(context.Background(), hosts) }()
 			if tc.wantReads > 0 {
+				// Until all four reads are in flight at once; a prefetch
+				// that reads one host after another never gets there.
+				deadline := time.Now().Add(30 * time.Second)
 				for peak.Load() < int32(len(hosts)) {
-					time.Sleep(time.Millisecond) // until all four reads are in flight at once
+					if time.Now().After(deadline) {
+						close(release)
+						<-done
+						t.Fatalf("at most %d of %d prefetch reads were in flight at once after 30 s; want all of them", peak.Load(), len(hosts))
+					}
+					time.Sleep(time.Millisecond)
 				}
 			}
 			close(release)
 			failed := <-done
 			if tc.wantReads == 0 {
-				if len(failed) != 0 || len(runners) != 0 {
-					t.Fatalf("naive mode: %d hosts dialled, failures %v; want nothing done", len(runners), failed)
+				if len(failed) != 0 || len(dialled) != 0 {
+					t.Fatalf("naive mode: %d hosts dialled, failures %v; want nothing done", len(dialled), failed)
 				}
 				return
 			}
