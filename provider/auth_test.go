@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -285,7 +284,7 @@ func TestAccAuth_diagnostics(t *testing.T) {
 			sim:   acctest.AuthSimOptions{Auth: domainDP},
 			attrs: func(a *acctest.AuthSim) { a.Credentials("ntlm") },
 			auth:  "ntlm",
-			port:  func(*acctest.AuthSim) int { return closedPort(t) },
+			port:  func(*acctest.AuthSim) int { return acctest.FreePort(t) },
 			want:  []string{"refused", "Nothing listens on that port", "winrm quickconfig"},
 		},
 		{
@@ -381,19 +380,6 @@ func TestAccAuth_diagnostics(t *testing.T) {
 	}
 }
 
-func closedPort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		t.Fatalf("listener address %v is not TCP", l.Addr())
-	}
-	return addr.Port
-}
-
 func mustCA(t *testing.T) *wsman.CA {
 	ca, err := wsman.NewCA("tf-acc mapped CA")
 	if err != nil {
@@ -451,29 +437,6 @@ func TestAccAuth_kerberosOverHTTP(t *testing.T) {
 	t.Logf("%d exchanges, %d Kerberos logins, %d sealed messages", st.Exchanges, st.Handshakes, st.Sealed)
 }
 
-// finalReply replaces the WWW-Authenticate of the host's 200 to a login:
-// what a host that is not the one the ticket is for (or a machine in the
-// middle) can answer.
-func finalReply(value string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(&finalRewriter{ResponseWriter: w, value: value}, r)
-		})
-	}
-}
-
-type finalRewriter struct {
-	http.ResponseWriter
-	value string
-}
-
-func (f *finalRewriter) WriteHeader(code int) {
-	if code == http.StatusOK && f.Header().Get("WWW-Authenticate") != "" {
-		f.Header().Set("WWW-Authenticate", f.value)
-	}
-	f.ResponseWriter.WriteHeader(code)
-}
-
 // TestAccAuth_kerberosHostNotAuthenticated: a login answered with success
 // but a forged AP-REP or an explicit SPNEGO reject is refused with a
 // diagnostic naming the host, before anything is sent: the file is neither
@@ -503,7 +466,7 @@ func TestAccAuth_kerberosHostNotAuthenticated(t *testing.T) {
 		{"SPNEGO reject", "Negotiate " + base64.StdEncoding.EncodeToString(reject), "SPNEGO reject"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tg := acctest.NewAuthSim(t, testfixtures.ASPNET, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}, Wrap: finalReply(tc.reply), Logf: t.Logf})
+			tg := acctest.NewAuthSim(t, testfixtures.ASPNET, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}, Wrap: acctest.ReplaceFinalReply(func() string { return tc.reply }), Logf: t.Logf})
 			tg.Credentials("kerberos")
 			tg.Provider["krb5_conf"] = acctest.HCLHeredoc(k.Krb5Conf)
 			tg.Provider["spn"] = acctest.HCLString(k.SPN)

@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -166,32 +165,6 @@ func TestKerberosStrictChannelBinding(t *testing.T) {
 	}
 }
 
-// replaceFinal rewrites the WWW-Authenticate of the host's 200 to a login:
-// a host (or a machine in the middle) that does not prove its identity.
-func replaceFinal(value func() string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(&finalRewriter{ResponseWriter: w, value: value}, r)
-		})
-	}
-}
-
-type finalRewriter struct {
-	http.ResponseWriter
-	value func() string
-}
-
-func (f *finalRewriter) WriteHeader(code int) {
-	if code == http.StatusOK && f.Header().Get("WWW-Authenticate") != "" {
-		if v := f.value(); v == "" {
-			f.Header().Del("WWW-Authenticate")
-		} else {
-			f.Header().Set("WWW-Authenticate", v)
-		}
-	}
-	f.ResponseWriter.WriteHeader(code)
-}
-
 // TestKerberosRefusesUnauthenticatedHost: a login answered with success
 // but a missing, forged, random or rejecting reply ends there, over HTTP
 // and HTTPS: no message (no Create, so no file read) reaches the host.
@@ -228,7 +201,7 @@ func TestKerberosRefusesUnauthenticatedHost(t *testing.T) {
 	} {
 		for _, https := range []bool{false, true} {
 			t.Run(tc.name+map[bool]string{false: " over http", true: " over https"}[https], func(t *testing.T) {
-				h := startKerberosHost(t, kdc, https, false, nil, replaceFinal(tc.value))
+				h := startKerberosHost(t, kdc, https, false, nil, acctest.ReplaceFinalReply(tc.value))
 				_, err := run(t, h.cfg, 1)
 				if err == nil {
 					t.Fatal("the client trusted a host that did not authenticate")
@@ -250,7 +223,7 @@ func TestKerberosRefusesUnauthenticatedHost(t *testing.T) {
 // MIT KDC, gets a diagnostic that names the host and the fix.
 func TestKerberosDiagnostics(t *testing.T) {
 	kdc := acctest.StartKDC(t)
-	closed := closedPort(t)
+	closed := acctest.FreePort(t)
 	staleKeytab := keytab.New()
 	if err := staleKeytab.AddEntry("HTTP/localhost", kdc.Realm, "not-the-key", time.Now(), 1, etypeID.AES256_CTS_HMAC_SHA1_96); err != nil {
 		t.Fatal(err)
@@ -295,20 +268,6 @@ func TestKerberosDiagnostics(t *testing.T) {
 			}
 		})
 	}
-}
-
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		t.Fatalf("listener address %v is not TCP", l.Addr())
-	}
-	return addr.Port
 }
 
 // TestKerberosReauthenticates: when the host drops the connection, or

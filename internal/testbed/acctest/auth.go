@@ -101,3 +101,32 @@ func HCLHeredoc(s string) string {
 	s = strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 	return "<<-EOT\n" + s + "EOT"
 }
+
+// ReplaceFinalReply wraps a host so that the WWW-Authenticate of its 200 to
+// a login says value() instead ("" drops the header): what a host that is
+// not the one the ticket is for, or a machine in the middle, can answer. It
+// lets a test check that the client authenticates the host (Kerberos mutual
+// authentication, RFC 4120 section 3.2.4) before it sends anything.
+func ReplaceFinalReply(value func() string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(&finalRewriter{ResponseWriter: w, value: value}, r)
+		})
+	}
+}
+
+type finalRewriter struct {
+	http.ResponseWriter
+	value func() string
+}
+
+func (f *finalRewriter) WriteHeader(code int) {
+	if code == http.StatusOK && f.Header().Get("WWW-Authenticate") != "" {
+		if v := f.value(); v == "" {
+			f.Header().Del("WWW-Authenticate")
+		} else {
+			f.Header().Set("WWW-Authenticate", v)
+		}
+	}
+	f.ResponseWriter.WriteHeader(code)
+}

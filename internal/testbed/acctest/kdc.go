@@ -57,7 +57,7 @@ func StartKDC(t testing.TB) *KDC {
 		paths[name] = p
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	port := FreePort(t)
 	const realm = "IIS.TEST"
 	kdcConf := fmt.Sprintf(`[kdcdefaults]
  kdc_listen = 127.0.0.1:%[1]d
@@ -138,8 +138,9 @@ func StartKDC(t testing.TB) *KDC {
 	return &KDC{Realm: realm, Krb5Conf: krb5Conf, SPN: "HTTP/localhost", Service: kt, UserKeytab: userKeytab}
 }
 
-// freePort finds a TCP port free on loopback now.
-func freePort(t testing.TB) int {
+// FreePort finds a TCP port free on loopback now. Nothing listens on it when
+// it returns, so it also serves as a closed port ("connection refused").
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
