@@ -69,14 +69,7 @@ func TestAccAuth_schemes(t *testing.T) {
 			attrs: func(_ *caseEnv, a *acctest.AuthSim) {
 				a.Credentials("ntlm")
 			},
-			check: func(t *testing.T, st wsman.Stats) {
-				// The host refuses plain bodies; it unsealed and verified
-				// every message it served.
-				if st.Sealed == 0 || st.Unsealed != 0 || st.RefusedUnencrypted != 0 || st.UnsealFailures != 0 {
-					t.Errorf("want every message sealed: %d sealed, %d plain, %d refused, %d unseal failures",
-						st.Sealed, st.Unsealed, st.RefusedUnencrypted, st.UnsealFailures)
-				}
-			},
+			check: allSealed,
 		},
 		{
 			name: "ntlm over https",
@@ -110,6 +103,25 @@ func TestAccAuth_schemes(t *testing.T) {
 				a.Provider["auth"] = acctest.HCLString("certificate")
 				a.Provider["client_cert"] = acctest.HCLHeredoc(string(clientCert))
 				a.Provider["client_key"] = acctest.HCLHeredoc(string(clientKey))
+			},
+		},
+		{
+			// The host is written as a user may type it (LocalHost): the
+			// default SPN is the lower-case HTTP/localhost the KDC knows.
+			name: "kerberos with message encryption over http",
+			auth: func(e *caseEnv) dpsim.Auth {
+				return dpsim.Auth{Kerberos: e.KDC().Service} // AllowUnencrypted=false
+			},
+			attrs: func(e *caseEnv, a *acctest.AuthSim) {
+				a.Credentials("kerberos")
+				a.Provider["host"] = acctest.HCLString("LocalHost")
+				a.Provider["krb5_conf"] = acctest.HCLHeredoc(e.KDC().Krb5Conf)
+			},
+			check: func(t *testing.T, st wsman.Stats) {
+				if st.Handshakes == 0 {
+					t.Error("no Kerberos handshake")
+				}
+				allSealed(t, st)
 			},
 		},
 		{
@@ -190,6 +202,20 @@ func TestAccAuth_schemes(t *testing.T) {
 			}
 			t.Logf("%s: %d exchanges, %d handshakes, %d sealed and %d plain messages", tc.name, st.Exchanges, st.Handshakes, st.Sealed, st.Unsealed)
 		})
+	}
+}
+
+// allSealed: over HTTP to a host with AllowUnencrypted=false, the host
+// refused no plain body and unsealed and verified every message after the
+// login, one sealed message per WS-Management action.
+func allSealed(t *testing.T, st wsman.Stats) {
+	t.Helper()
+	if st.Sealed == 0 || st.Unsealed != 0 || st.RefusedUnencrypted != 0 || st.UnsealFailures != 0 {
+		t.Errorf("want every message sealed: %d sealed, %d plain, %d refused, %d unseal failures",
+			st.Sealed, st.Unsealed, st.RefusedUnencrypted, st.UnsealFailures)
+	}
+	if msgs := st.Create + st.Command + st.Send + st.Receive + st.Signal + st.Delete + st.OtherActions; st.Sealed != msgs {
+		t.Errorf("%d sealed of %d messages: %+v", st.Sealed, msgs, st)
 	}
 }
 
@@ -398,43 +424,6 @@ func certificateAttrs(t *testing.T, a *acctest.AuthSim) {
 	a.Provider["auth"] = acctest.HCLString("certificate")
 	a.Provider["client_cert"] = acctest.HCLHeredoc(string(cert))
 	a.Provider["client_key"] = acctest.HCLHeredoc(string(key))
-}
-
-// TestAccAuth_kerberosOverHTTP: on the default HTTP listener of a
-// domain-joined DP (AllowUnencrypted=false, the Windows default) Kerberos
-// seals every message with its context, as Windows' own clients do: apply,
-// the empty plan after it and destroy go through, the host refused no plain
-// message and unsealed every message after the login. The host is written
-// as a user may type it (LocalHost): the default SPN is the lower-case
-// HTTP/localhost the KDC knows.
-func TestAccAuth_kerberosOverHTTP(t *testing.T) {
-	if acctest.Real() {
-		t.Skip("configures the simulated host's authentication")
-	}
-	k := acctest.StartKDC(t)
-	tg := acctest.NewAuthSim(t, testfixtures.ASPNET, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}, Logf: t.Logf}) // AllowUnencrypted=false
-	tg.Credentials("kerberos")
-	tg.Provider["host"] = acctest.HCLString("LocalHost")
-	tg.Provider["krb5_conf"] = acctest.HCLHeredoc(k.Krb5Conf)
-	orig := tg.Read(t)
-	denied := `                    <add fileExtension=".config" allowed="false" />`
-	allowed := `                    <add fileExtension=".config" allowed="true" />`
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             acctest.Restored(t, tg, orig),
-		Steps: []resource.TestStep{{
-			Config: acctest.ExtensionConfig(tg, ".config", true, ""),
-			Check:  acctest.FileChanged(t, tg, orig, testfixtures.CRLF(denied), testfixtures.CRLF(allowed)),
-		}},
-	})
-	st := tg.Sim.Stats()
-	if st.Handshakes == 0 || st.Sealed == 0 || st.Unsealed != 0 || st.RefusedUnencrypted != 0 || st.UnsealFailures != 0 {
-		t.Errorf("want every message after the Kerberos login sealed: %+v", st)
-	}
-	if msgs := st.Create + st.Command + st.Send + st.Receive + st.Signal + st.Delete + st.OtherActions; st.Sealed != msgs {
-		t.Errorf("%d sealed of %d messages: %+v", st.Sealed, msgs, st)
-	}
-	t.Logf("%d exchanges, %d Kerberos logins, %d sealed messages", st.Exchanges, st.Handshakes, st.Sealed)
 }
 
 // TestAccAuth_kerberosHostNotAuthenticated: a login answered with success
