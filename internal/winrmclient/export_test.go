@@ -23,3 +23,6 @@ func KerberosLogin(cfg Config, bindings []byte) (token []byte, complete func(rep
 		return l.sealingContext(rep)
 	}, nil
 }
+
+// ServeHost serves a simulated host for the external tests (serveHost).
+var ServeHost = serveHost

@@ -8,10 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,32 +48,20 @@ func startKerberosHost(t *testing.T, kdc *acctest.KDC, https, strict bool, bindT
 	t.Helper()
 	scheme := wsman.NewKerberosScheme(kdc.Service)
 	srv := wsman.NewServer(wsman.Options{Schemes: []wsman.Scheme{scheme}, RefuseUnencrypted: true, Executor: exitZero})
-	var h http.Handler = srv
-	if wrap != nil {
-		h = wrap(h)
-	}
-	ts := httptest.NewUnstartedServer(h)
-	ts.Config.ConnContext = srv.ConnContext
-	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	var cert *tls.Certificate
 	var certPEM []byte
 	if https {
-		cert, _, err := wsman.SelfSignedCertificate("localhost", "127.0.0.1")
+		c, _, err := wsman.SelfSignedCertificate("localhost", "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if bindTo == nil {
-			bindTo = cert.Leaf
+			bindTo = c.Leaf
 		}
 		scheme.CheckChannelBindings(bindTo, strict)
-		certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw})
-		ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ts.StartTLS()
-	} else {
-		ts.Start()
+		cert, certPEM = &c, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw})
 	}
-	t.Cleanup(func() { srv.Close(); ts.Close() })
-	u, _ := url.Parse(ts.URL)
-	port, _ := strconv.Atoi(u.Port())
+	ts, _, port := winrmclient.ServeHost(t, srv, cert, wrap)
 	return &krbHost{srv: srv, ts: ts, cfg: winrmclient.Config{
 		Host: "localhost", Port: port, HTTPS: https, CACert: certPEM, Auth: winrmclient.AuthKerberos,
 		Username: acctest.SimUser, Password: acctest.SimPassword, Krb5Conf: kdc.Krb5Conf, Timeout: 20 * time.Second,

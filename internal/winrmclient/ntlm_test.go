@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -64,26 +63,19 @@ func startSim(t *testing.T, https bool, schemes ...wsman.Scheme) *sim {
 		schemes = []wsman.Scheme{ntlmScheme}
 	}
 	srv := wsman.NewServer(wsman.Options{Schemes: schemes, RefuseUnencrypted: true, Executor: echoExecutor})
-	ts := httptest.NewUnstartedServer(srv)
-	ts.Config.ConnContext = srv.ConnContext
-	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s := &sim{srv: srv, ts: ts}
+	s := &sim{srv: srv}
+	var cert *tls.Certificate
 	if https {
-		cert, _, err := wsman.SelfSignedCertificate("localhost", "127.0.0.1")
+		c, _, err := wsman.SelfSignedCertificate("localhost", "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.cert = cert.Leaf
-		ntlmScheme.CheckChannelBindings(cert.Leaf)
-		ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ts.StartTLS()
-	} else {
-		ts.Start()
+		cert, s.cert = &c, c.Leaf
+		ntlmScheme.CheckChannelBindings(c.Leaf)
 	}
-	t.Cleanup(func() { srv.Close(); ts.Close() })
-	u, _ := url.Parse(ts.URL)
-	port, _ := strconv.Atoi(u.Port())
-	s.cfg = Config{Host: u.Hostname(), Port: port, HTTPS: https, Username: testUser, Password: testPass, Auth: AuthNTLM, Timeout: 10 * time.Second}
+	ts, host, port := serveHost(t, srv, cert, nil)
+	s.ts = ts
+	s.cfg = Config{Host: host, Port: port, HTTPS: https, Username: testUser, Password: testPass, Auth: AuthNTLM, Timeout: 10 * time.Second}
 	if https {
 		s.cfg.CACert = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Raw})
 	}
