@@ -109,6 +109,8 @@ func (c *Context) flags(fromAcceptor bool) byte {
 	return f
 }
 
+// wrapHeader is a Wrap token's 16-byte header (RFC 4121 4.2.6.2): TOK_ID
+// 05 04, Flags, Filler FF, EC, RRC and SND_SEQ, big-endian.
 func wrapHeader(flags byte, ec, rrc uint16, seq uint64) []byte {
 	h := make([]byte, wrapHeaderLen)
 	h[0], h[1], h[2], h[3] = 0x05, 0x04, flags, 0xff
@@ -195,6 +197,10 @@ func (c *Context) Unwrap(sealed, signature []byte) ([]byte, error) {
 	if len(plain) < ec+wrapHeaderLen {
 		return nil, fmt.Errorf("%w: too short", ErrUnwrap)
 	}
+	// The outer header is protected only through this encrypted copy
+	// (RFC 4121 4.2.4), which carries RRC 0; a copy that repeats the outer
+	// RRC is tolerated, since RRC only places the trailer and a wrong one
+	// fails the checksum above.
 	copyHdr := plain[len(plain)-wrapHeaderLen:]
 	if !bytes.Equal(copyHdr, wrapHeader(fl, uint16(ec), 0, seq)) && !bytes.Equal(copyHdr, wrapHeader(fl, uint16(ec), uint16(rrc), seq)) {
 		return nil, fmt.Errorf("%w: the encrypted header copy differs from the header", ErrUnwrap)

@@ -2,6 +2,7 @@ package gsskrb
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -151,6 +152,25 @@ func TestUnwrapRefuses(t *testing.T) {
 		s, g := seal(ini, "one")
 		if _, err := katContext(t, true).Unwrap(s, g); err == nil || !strings.Contains(err.Error(), "reflected") {
 			t.Fatalf("reflection: %v", err)
+		}
+	})
+	// The header outside the encryption is authenticated only by the
+	// encrypted copy (RFC 4121 4.2.4): a changed sequence number would
+	// otherwise let a replay through.
+	t.Run("header altered outside the encryption", func(t *testing.T) {
+		ini, acc := katContext(t, true), katContext(t, false)
+		s, g := seal(ini, "one")
+		binary.BigEndian.PutUint64(g[8:16], binary.BigEndian.Uint64(g[8:16])+5)
+		if _, err := acc.Unwrap(s, g); err == nil || !strings.Contains(err.Error(), "header copy differs") {
+			t.Fatalf("altered header: %v", err)
+		}
+	})
+	t.Run("acceptor subkey flag flipped", func(t *testing.T) {
+		ini, acc := katContext(t, true), katContext(t, false)
+		s, g := seal(ini, "one")
+		g[2] ^= wrapAcceptorSubkey
+		if _, err := acc.Unwrap(s, g); err == nil || !strings.Contains(err.Error(), "acceptor-subkey flag") {
+			t.Fatalf("flipped flag: %v", err)
 		}
 	})
 	t.Run("integrity only", func(t *testing.T) {
