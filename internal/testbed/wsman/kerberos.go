@@ -153,6 +153,12 @@ func (k *KerberosScheme) Authenticate(r *http.Request, _ *Conn) Outcome {
 }
 
 // checkBindings applies the listener's channel-binding policy over TLS.
+// WinRM's CbtHardeningLevel sets http.sys' hardening level: at Relaxed
+// (Medium) a client that sends bindings is held to them and one that sends
+// none is still served; at Strict only clients with bindings are served
+// (HTTP_AUTHENTICATION_HARDENING_LEVELS,
+// https://learn.microsoft.com/en-us/windows/win32/api/http/ne-http-http_authentication_hardening_levels).
+// Over plain HTTP there is no channel to bind, so none is checked.
 func (k *KerberosScheme) checkBindings(r *http.Request, ck gsskrb.Checksum) error {
 	if r.TLS == nil || k.cert == nil {
 		return nil
