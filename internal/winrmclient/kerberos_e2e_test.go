@@ -1,6 +1,7 @@
 package winrmclient_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -22,6 +23,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
 	"github.com/dp-tools/terraform-provider-iis/internal/gsskrb"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman"
@@ -333,5 +335,90 @@ func TestKerberosConcurrent(t *testing.T) {
 	st, cs := h.srv.Stats(), c.Stats()
 	if st.Unsealed != 0 || st.UnsealFailures != 0 || st.ShellsOpen != 0 || cs.Handshakes == 0 || st.Handshakes != cs.Handshakes {
 		t.Errorf("host %+v; client logins %d", st, cs.Handshakes)
+	}
+}
+
+// TestKerberosHostRefusesPlainMessages holds the simulated host to its
+// AllowUnencrypted=false (the service default, "winrm get winrm/config";
+// Microsoft's "Installation and configuration for Windows Remote
+// Management") over HTTP after a Kerberos login: the messages must come
+// sealed with the login's context (MS-WSMV 2.2.9.1), so a SOAP body in
+// clear on the authenticated connection, or in the login request itself,
+// is refused with 500 and never dispatched, while a sealed one on the same
+// connection is unsealed.
+func TestKerberosHostRefusesPlainMessages(t *testing.T) {
+	kdc := acctest.StartKDC(t)
+	h := startKerberosHost(t, kdc, false, false, nil, nil)
+	envelope := []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/><s:Body/></s:Envelope>`)
+	const soap = "application/soap+xml;charset=UTF-8"
+	for _, inLogin := range []bool{false, true} {
+		t.Run(map[bool]string{false: "after the login", true: "in the login request"}[inLogin], func(t *testing.T) {
+			before := h.srv.Stats()
+			// One connection, so the login's context is the one in use.
+			hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, DisableCompression: true}}
+			defer hc.CloseIdleConnections()
+			post := func(auth string, body []byte, contentType string) *http.Response {
+				t.Helper()
+				req, err := http.NewRequest(http.MethodPost, h.ts.URL+"/wsman", bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				req.Header.Set("Content-Type", contentType)
+				resp, err := hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				return resp
+			}
+			tok, complete, err := winrmclient.KerberosLogin(h.cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var loginBody []byte
+			if inLogin {
+				loginBody = envelope
+			}
+			resp := post("Negotiate "+base64.StdEncoding.EncodeToString(tok), loginBody, soap)
+			if inLogin {
+				if resp.StatusCode != http.StatusInternalServerError {
+					t.Fatalf("a plain body in the login request: HTTP %d, want 500", resp.StatusCode)
+				}
+				if st := h.srv.Stats(); st.RefusedUnencrypted != before.RefusedUnencrypted+1 || st.Create+st.OtherActions != before.Create+before.OtherActions {
+					t.Errorf("the host dispatched or did not count the plain body: %+v", st)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("login: HTTP %d", resp.StatusCode)
+			}
+			reply, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate "))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, err := complete(reply)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp := post("", envelope, soap); resp.StatusCode != http.StatusInternalServerError {
+				t.Fatalf("a plain body on the Kerberos connection: HTTP %d, want 500", resp.StatusCode)
+			}
+			st := h.srv.Stats()
+			if st.RefusedUnencrypted != before.RefusedUnencrypted+1 || st.OtherActions != before.OtherActions {
+				t.Errorf("the host dispatched or did not count the plain body: %+v", st)
+			}
+			sealed, err := encrypted.Encode(ctx, envelope, soap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			post("", sealed, encrypted.ContentTypeOf(ctx))
+			if got := h.srv.Stats(); got.Sealed != st.Sealed+1 || got.UnsealFailures != st.UnsealFailures || got.RefusedUnencrypted != st.RefusedUnencrypted {
+				t.Errorf("the sealed body on the same connection was not unsealed: %+v", got)
+			}
+		})
 	}
 }
