@@ -2,18 +2,12 @@ package provider_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
-	"github.com/jcmturner/gokrb5/v8/spnego"
-	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/dp-tools/terraform-provider-iis/internal/gsskrb"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
@@ -435,24 +429,11 @@ func TestAccAuth_kerberosHostNotAuthenticated(t *testing.T) {
 		t.Skip("configures the simulated host's authentication")
 	}
 	k := acctest.StartKDC(t)
-	forgedKey := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{7}, 32)}
-	rep, err := gsskrb.MarshalAPRep(forgedKey, time.Now(), 0, forgedKey, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := gsskrb.RespToken(spnego.NegStateAcceptCompleted, gsskrb.OIDKRB5, gsskrb.MarshalMechToken(gsskrb.TokAPRep, rep))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reject, err := gsskrb.RespToken(spnego.NegStateReject, gsskrb.OIDKRB5, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name, reply, why string
 	}{
-		{"forged AP-REP", "Negotiate " + base64.StdEncoding.EncodeToString(forged), "does not decrypt with the ticket's session key"},
-		{"SPNEGO reject", "Negotiate " + base64.StdEncoding.EncodeToString(reject), "SPNEGO reject"},
+		{"forged AP-REP", acctest.ForgedKerberosReply(t), "does not decrypt with the ticket's session key"},
+		{"SPNEGO reject", acctest.RejectKerberosReply(t), "SPNEGO reject"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := acctest.NewAuthSim(t, testfixtures.ASPNET, acctest.AuthSimOptions{Auth: dpsim.Auth{Kerberos: k.Service}, Wrap: acctest.ReplaceFinalReply(func() string { return tc.reply }), Logf: t.Logf})

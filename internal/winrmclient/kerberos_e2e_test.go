@@ -20,11 +20,8 @@ import (
 
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/keytab"
-	"github.com/jcmturner/gokrb5/v8/spnego"
-	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/encrypted"
-	"github.com/dp-tools/terraform-provider-iis/internal/gsskrb"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/acctest"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/wsman"
 	"github.com/dp-tools/terraform-provider-iis/internal/winrmclient"
@@ -159,23 +156,11 @@ func TestKerberosStrictChannelBinding(t *testing.T) {
 func TestKerberosRefusesUnauthenticatedHost(t *testing.T) {
 	kdc := acctest.StartKDC(t)
 	neg := func(b []byte) string { return "Negotiate " + base64.StdEncoding.EncodeToString(b) }
-	forged := func() string {
-		key := make([]byte, 32)
-		_, _ = rand.Read(key)
-		k := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: key}
-		rep, _ := gsskrb.MarshalAPRep(k, time.Now(), 0, k, 1)
-		tok, _ := gsskrb.RespToken(spnego.NegStateAcceptCompleted, gsskrb.OIDKRB5, gsskrb.MarshalMechToken(gsskrb.TokAPRep, rep))
-		return neg(tok)
-	}
 	random := func() string {
 		b := make([]byte, 96)
 		_, _ = rand.Read(b)
 		b[0] = 0xa1 + b[0]%2 // not 0x60, a GSS-API token's tag (see TestKerberosLoginVerifiesReply)
 		return neg(b)
-	}
-	reject := func() string {
-		tok, _ := gsskrb.RespToken(spnego.NegStateReject, gsskrb.OIDKRB5, nil)
-		return neg(tok)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -183,9 +168,9 @@ func TestKerberosRefusesUnauthenticatedHost(t *testing.T) {
 		want  string
 	}{
 		{"missing", func() string { return "" }, "carries no AP-REP"},
-		{"forged", forged, "does not decrypt with the ticket's session key"},
+		{"forged", func() string { return acctest.ForgedKerberosReply(t) }, "does not decrypt with the ticket's session key"},
 		{"random bytes", random, "neither a SPNEGO NegTokenResp nor a Kerberos context token"},
-		{"SPNEGO reject", reject, "SPNEGO reject"},
+		{"SPNEGO reject", func() string { return acctest.RejectKerberosReply(t) }, "SPNEGO reject"},
 	} {
 		for _, https := range []bool{false, true} {
 			t.Run(tc.name+map[bool]string{false: " over http", true: " over https"}[https], func(t *testing.T) {

@@ -1,12 +1,20 @@
 package acctest
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/spnego"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/gsskrb"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
@@ -129,4 +137,38 @@ func (f *finalRewriter) WriteHeader(code int) {
 		}
 	}
 	f.ResponseWriter.WriteHeader(code)
+}
+
+// ForgedKerberosReply is the "Negotiate ..." answer of a host that reports
+// success with an AP-REP made without the service's key (a random one), for
+// ReplaceFinalReply: the client must find that it does not decrypt with
+// the ticket's session key (RFC 4120 3.2.5).
+func ForgedKerberosReply(t testing.TB) string {
+	t.Helper()
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	k := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: key}
+	rep, err := gsskrb.MarshalAPRep(k, time.Now(), 0, k, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return negotiateReply(t, spnego.NegStateAcceptCompleted, gsskrb.MarshalMechToken(gsskrb.TokAPRep, rep))
+}
+
+// RejectKerberosReply is the "Negotiate ..." answer of a host that reports
+// success with a SPNEGO reject, for ReplaceFinalReply.
+func RejectKerberosReply(t testing.TB) string {
+	t.Helper()
+	return negotiateReply(t, spnego.NegStateReject, nil)
+}
+
+func negotiateReply(t testing.TB, state spnego.NegState, mechToken []byte) string {
+	t.Helper()
+	tok, err := gsskrb.RespToken(state, gsskrb.OIDKRB5, mechToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Negotiate " + base64.StdEncoding.EncodeToString(tok)
 }
