@@ -114,7 +114,7 @@ func HCLHeredoc(s string) string {
 // a login says value() instead ("" drops the header): what a host that is
 // not the one the ticket is for, or a machine in the middle, can answer. It
 // lets a test check that the client authenticates the host (Kerberos mutual
-// authentication, RFC 4120 section 3.2.4) before it sends anything.
+// authentication, RFC 4120 3.2.4 and 3.2.5) before it sends anything.
 func ReplaceFinalReply(value func() string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
