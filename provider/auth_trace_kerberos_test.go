@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/keytab"
@@ -122,15 +121,7 @@ func TestAccAuth_traceLogHasNoKerberosSecrets(t *testing.T) {
 	tg.Provider["spn"] = acctest.HCLString(k.SPN)
 	tg.Provider["password"] = "" // from the environment, as in a pipeline
 	t.Setenv("IIS_PASSWORD", acctest.SimPassword)
-	orig := tg.Read(t)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             acctest.Restored(t, tg, orig),
-		Steps: []resource.TestStep{
-			{Config: acctest.ExtensionConfig(tg, ".tfacc", true, "")},
-			{Config: acctest.ExtensionConfig(tg, ".tfacc", false, "")},
-		},
-	})
+	traceLifecycle(t, tg)
 	log, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
@@ -164,10 +155,6 @@ func TestAccAuth_traceLogHasNoKerberosSecrets(t *testing.T) {
 		forms[what+" (HEX)"] = strings.ToUpper(hex.EncodeToString(b))
 		forms[what+" (base64)"] = base64.StdEncoding.EncodeToString(b)
 	}
-	for what, s := range forms {
-		if bytes.Contains(log, []byte(s)) {
-			t.Errorf("the TRACE log contains the %s", what)
-		}
-	}
+	logLacks(t, log, forms)
 	t.Logf("searched %d bytes of TRACE log for the password and %d secrets of %d Kerberos logins", len(log), len(secrets.found), secrets.logins)
 }

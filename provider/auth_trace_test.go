@@ -58,15 +58,7 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	// Reading ahead logs its failures from the background: one host that
 	// answers, one where nothing listens.
 	t.Setenv("IIS_PREFETCH_HOSTS", "127.0.0.1, 127.0.0.1:1")
-	orig := tg.Read(t)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		CheckDestroy:             acctest.Restored(t, tg, orig),
-		Steps: []resource.TestStep{
-			{Config: acctest.ExtensionConfig(tg, ".tfacc", true, "")},
-			{Config: acctest.ExtensionConfig(tg, ".tfacc", false, "")},
-		},
-	})
+	traceLifecycle(t, tg)
 
 	// The log must hold the provider's own TRACE, DEBUG and INFO output
 	// (the progress lines and each WinRM exchange among them), or the
@@ -117,10 +109,32 @@ func TestAccAuth_traceLogHasNoSecrets(t *testing.T) {
 	if sessions == 0 {
 		t.Fatal("the host logged no NTLM session: the run did not use NTLM")
 	}
+	logLacks(t, log, secrets)
+	t.Logf("searched %d bytes of TRACE log for the password, its hashes and %d session keys", len(log), sessions)
+}
+
+// traceLifecycle creates, updates and destroys an extension entry on tg:
+// a whole lifecycle for a TRACE log to be searched afterwards.
+func traceLifecycle(t *testing.T, tg *acctest.AuthSim) {
+	t.Helper()
+	orig := tg.Read(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		CheckDestroy:             acctest.Restored(t, tg, orig),
+		Steps: []resource.TestStep{
+			{Config: acctest.ExtensionConfig(tg, ".tfacc", true, "")},
+			{Config: acctest.ExtensionConfig(tg, ".tfacc", false, "")},
+		},
+	})
+}
+
+// logLacks fails the test for each of secrets (description: text) that
+// the log contains.
+func logLacks(t *testing.T, log []byte, secrets map[string]string) {
+	t.Helper()
 	for what, s := range secrets {
 		if bytes.Contains(log, []byte(s)) {
 			t.Errorf("the TRACE log contains the %s", what)
 		}
 	}
-	t.Logf("searched %d bytes of TRACE log for the password, its hashes and %d session keys", len(log), sessions)
 }
