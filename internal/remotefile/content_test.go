@@ -92,6 +92,28 @@ func TestListContent(t *testing.T) {
 	}
 }
 
+// The listing keeps the host's enumeration order, which Windows leaves to
+// the file system; the simulator gives NTFS's (names compared upper-cased),
+// not Go's byte order, which would put Zeta and _x before alpha.
+func TestListContentOrder(t *testing.T) {
+	dir := contentlib.Build(t,
+		contentlib.Content{Package: "PKG00031", Name: "Zeta.1", Files: []string{`b.txt`, `A.txt`}},
+		contentlib.Content{Package: "PKG00032", Name: "_x.1", Files: []string{`x.txt`}},
+		contentlib.Content{Package: "PKG00033", Name: "alpha.1", Files: []string{`a.txt`}})
+	c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01"}
+	lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ct := range lib.Contents {
+		got = append(got, ct.Name+":"+strings.Join(ct.Files, ","))
+	}
+	if want := []string{"alpha.1:a.txt", "Zeta.1:A.txt,b.txt", "_x.1:x.txt"}; !slices.Equal(got, want) {
+		t.Errorf("listed %q, want NTFS order %q", got, want)
+	}
+}
+
 // content_ids restricts the scan: by package ID (through PkgLib, for an
 // application whose content ID is a GUID), by content ID, by folder name;
 // an ID found nowhere is reported, not fatal.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -195,9 +196,16 @@ func denied(info fs.FileInfo) bool {
 
 var errDenied = errors.New("access denied by the folder's ACL")
 
-// readDir lists a folder like [IO.Directory]::GetFiles/GetDirectories,
-// sorted by name as NTFS returns them (its B-tree order, which for the
-// names of a content library is the case-insensitive order).
+// readDir lists a folder like [IO.Directory]::GetFiles/GetDirectories.
+// Their order is unspecified ("The order of the returned file names is not
+// guaranteed", learn.microsoft.com/dotnet/api/system.io.directory.getfiles):
+// it is the file system's. NTFS returns its B-tree order ("What order does
+// the DIR command arrange files if no sort order is specified?",
+// devblogs.microsoft.com/oldnewthing/20140304-00/?p=1603), names compared
+// after upper-casing ("Why do NTFS and Explorer disagree on filename
+// sorting?", devblogs.microsoft.com/oldnewthing/20050617-10/?p=35293), so
+// the simulator sorts that way rather than by byte as fs.ReadDir does
+// (which puts "Zeta" before "alpha", and "_x" after "ax").
 func (s *contentScan) readDir(rel string) ([]fs.DirEntry, error) {
 	info, err := fs.Stat(s.fsys, rel)
 	if err != nil {
@@ -209,7 +217,11 @@ func (s *contentScan) readDir(rel string) ([]fs.DirEntry, error) {
 	if denied(info) {
 		return nil, errDenied
 	}
-	return fs.ReadDir(s.fsys, rel)
+	entries, err := fs.ReadDir(s.fsys, rel)
+	slices.SortStableFunc(entries, func(a, b fs.DirEntry) int {
+		return strings.Compare(strings.ToUpper(a.Name()), strings.ToUpper(b.Name()))
+	})
+	return entries, err
 }
 
 // classify gives the script's code and .NET's message for an error on a
