@@ -60,8 +60,11 @@ import (
 // PathTooLongException is then reported as an unreadable folder.
 // A U record's message has its line breaks and TABs made spaces (Get-Line),
 // so that it stays one record.
-// GetFiles' "*.INI" also matches longer extensions that begin with INI (its
-// documented three-character quirk), hence the exact suffix checks.
+// GetFiles' "*.INI" also matches longer extensions that begin with INI, and
+// names whose 8.3 short name matches ("If the specified extension is exactly
+// three characters long, the method returns files with extensions that
+// begin with the specified extension", learn.microsoft.com/dotnet/api
+// /system.io.directory.getfiles), hence the exact suffix checks.
 const ContentScript = common + `function Get-Code($e) {
   if ($e -is [IO.FileNotFoundException] -or $e -is [IO.DirectoryNotFoundException]) { return 'not_found' }
   if ($e -is [UnauthorizedAccessException] -or (Get-Win32 $e) -eq 5) { return 'access_denied' }
@@ -327,6 +330,10 @@ func (e *ContentError) Error() string {
 	case CodeAccessDenied:
 		hint = "the WinRM user needs read access to the content library (local Administrators have it)"
 	case CodeNot64Bit:
+		// A 32-bit process's view of HKLM\SOFTWARE is redirected to
+		// HKLM\SOFTWARE\WOW6432Node ("Registry Redirector",
+		// learn.microsoft.com/windows/win32/winprog64/registry-redirector),
+		// where ConfigMgr's 64-bit DP key is not.
 		hint = "connect through the default 64-bit WinRM endpoint (Microsoft.PowerShell): a 32-bit process reads the registry's WOW6432Node instead"
 	}
 	msg := fmt.Sprintf("%s on %s: %s", e.Err.Op, e.Err.Host, e.Err.Message)
