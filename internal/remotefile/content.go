@@ -99,8 +99,11 @@ try {
   foreach ($i in $ids) { $want[$i.ToLowerInvariant()] = $i }
   $found = @{}
   $unreadable = 0
-  try { $pkgs = [IO.Directory]::GetFiles($pre + $lib + '\PkgLib', '*.INI') }
-  catch { $e = Get-Inner $_.Exception; $pkgs = @(); $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
+  $pkgs = @()
+  if (-not $req.skip_packages) {
+    try { $pkgs = [IO.Directory]::GetFiles($pre + $lib + '\PkgLib', '*.INI') }
+    catch { $e = Get-Inner $_.Exception; $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
+  }
   foreach ($f in $pkgs) {
     if (-not $f.EndsWith('.INI', [StringComparison]::OrdinalIgnoreCase)) { continue }
     $pkg = [IO.Path]::GetFileNameWithoutExtension($f)
@@ -171,10 +174,13 @@ type ContentParams struct {
 	Library string `json:"library,omitempty"`
 	// ContentIDs restricts the scan: a package ID (through PkgLib), a
 	// content ID, or a content folder name with its version. Empty: all.
-	ContentIDs   []string `json:"content_ids"`
-	Gzip         bool     `json:"gzip"`
-	TimeBudgetMS int64    `json:"time_budget_ms"` // stop between content folders after this long; 0: no limit
-	MaxBytes     int64    `json:"max_bytes"`      // and after about this many bytes of listing; 0: no limit
+	ContentIDs []string `json:"content_ids"`
+	// SkipPackages leaves PkgLib unread: a follow-up command asks for
+	// content folders by name, and the first command listed PkgLib.
+	SkipPackages bool  `json:"skip_packages,omitempty"`
+	Gzip         bool  `json:"gzip"`
+	TimeBudgetMS int64 `json:"time_budget_ms"` // stop between content folders after this long; 0: no limit
+	MaxBytes     int64 `json:"max_bytes"`      // and after about this many bytes of listing; 0: no limit
 }
 
 // ContentResult is the script's JSON answer; the listing is the payload.
@@ -310,8 +316,10 @@ func (c *Client) ListContent(ctx context.Context, q ContentQuery) (*ContentLibra
 		if res.Contents == 0 || lib.Commands >= maxContentCommands {
 			return nil, &Error{Op: "list the content library", Host: c.Host, Path: res.Library, Code: CodeError, Message: fmt.Sprintf("the host listed %d content folders and left %d pending after %d commands; restrict the scan with content_ids", len(lib.Contents), len(res.Pending), lib.Commands)}
 		}
-		// The next command asks for exactly the folders left.
+		// The next command asks for exactly the folders left, by name, so
+		// it needs nothing from PkgLib, which the first one listed.
 		req.ContentIDs = res.Pending
+		req.SkipPackages = true
 	}
 }
 
@@ -358,8 +366,9 @@ func contentError(err error) error {
 }
 
 // parse reads one command's listing into l.
-// seen holds the P and U records already taken: every command reads PkgLib
-// again.
+// seen holds the P and U records already taken, so that a record the host
+// sends twice (a package key listed twice, a host that reads PkgLib again
+// in a follow-up command) counts once.
 func (l *ContentLibrary) parse(data []byte, seen map[string]bool) error {
 	cur := -1 // index of the content folder the F lines belong to
 	for n, line := range strings.Split(string(data), "\n") {
@@ -389,7 +398,7 @@ func (l *ContentLibrary) parse(data []byte, seen map[string]bool) error {
 			for len(f) < 3 {
 				f = append(f, "")
 			}
-			if !seen[f[0]] { // every command reads PkgLib again
+			if !seen[f[0]] {
 				seen[f[0]] = true
 				l.Unreadable = append(l.Unreadable, Unreadable{Path: f[0], Code: f[1], Message: strings.TrimSpace(f[2])})
 			}

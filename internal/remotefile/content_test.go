@@ -21,10 +21,15 @@ import (
 type hostRunner struct {
 	host     *dpsim.Host
 	commands int
+	// before, when set, runs before each command with its number (from 1).
+	before func(n int)
 }
 
 func (r *hostRunner) RunPowerShell(_ context.Context, script string, stdin []byte) (remotefile.Output, error) {
 	r.commands++
+	if r.before != nil {
+		r.before(r.commands)
+	}
 	line, err := pscmd.Encode(script)
 	if err != nil {
 		return remotefile.Output{}, err
@@ -143,13 +148,20 @@ func TestListContentRestricted(t *testing.T) {
 }
 
 // A library too big for one command's budget is listed over several, each
-// asking for the folders the last one left; nothing is lost or doubled.
+// asking for the folders the last one left; nothing is lost or doubled,
+// and only the first command reads PkgLib (made unreadable after it: a
+// follow-up that read it again would report it).
 func TestListContentContinues(t *testing.T) {
 	dir := t.TempDir()
 	if err := contentlib.Synthetic(dir, 600, 50); err != nil {
 		t.Fatal(err)
 	}
 	r := contentHost(t, dir)
+	r.before = func(n int) {
+		if n == 2 {
+			chmod(t, filepath.Join(dir, "PkgLib"), 0o000)
+		}
+	}
 	c := &remotefile.Client{Runner: r, Host: "dp01", Gzip: true}
 	lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{MaxBytes: 4000})
 	if err != nil {
@@ -168,6 +180,14 @@ func TestListContentContinues(t *testing.T) {
 	}
 	if r.commands < 3 || r.commands != lib.Commands {
 		t.Errorf("%d commands (lib says %d), want several", r.commands, lib.Commands)
+	}
+	if len(lib.Unreadable) != 0 {
+		t.Errorf("a follow-up command read PkgLib again: %v", lib.Unreadable)
+	}
+	for _, ct := range lib.Contents {
+		if p := lib.PackagesOf(ct); len(p) != 1 || p[0] != ct.ID() {
+			t.Errorf("%s: packages %q, want %q from the first command's PkgLib", ct.Name, p, ct.ID())
+		}
 	}
 }
 

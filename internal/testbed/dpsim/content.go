@@ -85,7 +85,9 @@ func (h *Host) listContent(params []byte) (any, []byte) {
 		}
 	}
 	found := map[string]bool{}
-	s.packages(want, found)
+	if !req.SkipPackages {
+		s.packages(want, found)
+	}
 
 	start := time.Now()
 	res := remotefile.ContentResult{Library: win, Gzip: req.Gzip, Pending: []string{}}
