@@ -159,7 +159,7 @@ func TestListContentContinues(t *testing.T) {
 	r := contentHost(t, dir)
 	r.before = func(n int) {
 		if n == 2 {
-			chmod(t, filepath.Join(dir, "PkgLib"), 0o000)
+			deny(t, filepath.Join(dir, "PkgLib"))
 		}
 	}
 	c := &remotefile.Client{Runner: r, Host: "dp01", Gzip: true}
@@ -213,7 +213,7 @@ func TestListContentFailures(t *testing.T) {
 	})
 	t.Run("DataLib denied", func(t *testing.T) {
 		dir := contentlib.Build(t, contentlib.Clean)
-		chmod(t, filepath.Join(dir, "DataLib"), 0o000)
+		deny(t, filepath.Join(dir, "DataLib"))
 		c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01", Gzip: true}
 		_, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
 		// The hint is the content library's, not applicationHost.config's.
@@ -224,8 +224,8 @@ func TestListContentFailures(t *testing.T) {
 	})
 	t.Run("partly unreadable", func(t *testing.T) {
 		dir := contentlib.Build(t, contentlib.OSDResults, contentlib.DotNetApp)
-		chmod(t, filepath.Join(dir, "DataLib", contentlib.DotNetApp.Name, "WebApp"), 0o000)
-		chmod(t, filepath.Join(dir, "PkgLib", "PKG00012.INI"), 0o000)
+		deny(t, filepath.Join(dir, "DataLib", contentlib.DotNetApp.Name, "WebApp"))
+		deny(t, filepath.Join(dir, "PkgLib", "PKG00012.INI"))
 		c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01", Gzip: true}
 		lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
 		if err != nil {
@@ -247,9 +247,12 @@ func TestListContentFailures(t *testing.T) {
 	})
 }
 
-func chmod(t *testing.T, p string, m os.FileMode) {
+// deny takes every permission bit off p, which the simulator reads as an
+// ACL that denies the WinRM user (the tests run as root, which ignores the
+// bits themselves); the cleanup gives them back so that TempDir can go.
+func deny(t *testing.T, p string) {
 	t.Helper()
-	if err := os.Chmod(p, m); err != nil {
+	if err := os.Chmod(p, 0); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Chmod(p, 0o755) })
