@@ -346,9 +346,13 @@ func describeScope(scope string) string {
 // (in the order refused lists them), and its refused files (a few per
 // content, and how many more).
 func (s *contentScan) summary(host string) string {
+	// A file refused under several virtual directories by the same rule
+	// at the same scope is one line (the URLs, which differ, are in
+	// refused).
 	type group struct {
 		name  string
 		lines []string
+		seen  map[string]bool
 	}
 	var groups []*group
 	byName := map[string]*group{}
@@ -359,7 +363,7 @@ func (s *contentScan) summary(host string) string {
 		}
 		g := byName[name]
 		if g == nil {
-			g = &group{name: name}
+			g = &group{name: name, seen: map[string]bool{}}
 			byName[name] = g
 			groups = append(groups, g)
 		}
@@ -367,7 +371,10 @@ func (s *contentScan) summary(host string) string {
 		if !r.Scope.IsNull() {
 			line += " at " + describeScope(r.Scope.ValueString())
 		}
-		g.lines = append(g.lines, line)
+		if !g.seen[line] {
+			g.seen[line] = true
+			g.lines = append(g.lines, line)
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d requests for content files on %s would be refused by IIS request filtering; clients downloading these packages would fail:\n", len(s.refused), host)

@@ -174,6 +174,17 @@ func TestContentSummary(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 
+	// A DP declares several content virtual directories: a file the same
+	// rule refuses under each is one line, though each URL is a request.
+	s, err = scanContent(doc, DefaultSite, []string{"SMS_DP_SMSPKG$", "CCMTOKENAUTH_SMS_DP_SMSPKG$"}, libraryOf(contentlib.OSDResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.summary("dp01"); !strings.HasPrefix(got, "2 requests for content files on dp01") ||
+		strings.Count(got, `OSDResults.exe.config: HTTP 404.7 by .config at the server scope`) != 1 {
+		t.Errorf("a file refused under two virtual directories by the same rule is not one line:\n%s", got)
+	}
+
 	// 22 contents of 7 refused files each, one without a package.
 	var many []contentlib.Content
 	for i := range 22 {
