@@ -119,6 +119,54 @@ func TestListContentOrder(t *testing.T) {
 	}
 }
 
+// A PkgLib .INI is read whatever its encoding says in its byte order mark,
+// as [IO.File]::ReadAllLines reads it (UTF-8 without a mark): ConfigMgr's
+// own are UTF-16 (the Pester test writes them so).
+func TestListContentPkgLibEncodings(t *testing.T) {
+	body := "[General]\r\nName=x\r\n[Packages]\r\nPKG00016=\r\n"
+	utf16 := func(bigEndian bool) []byte {
+		out := []byte{0xFF, 0xFE}
+		if bigEndian {
+			out = []byte{0xFE, 0xFF}
+		}
+		for _, r := range body { // ASCII: one code unit a character
+			if bigEndian {
+				out = append(out, 0, byte(r))
+			} else {
+				out = append(out, byte(r), 0)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"UTF-8", []byte(body)},
+		{"UTF-8 with BOM", append([]byte{0xEF, 0xBB, 0xBF}, body...)},
+		{"UTF-16LE", utf16(false)},
+		{"UTF-16BE", utf16(true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := contentlib.Build(t, contentlib.Clean)
+			if err := os.WriteFile(filepath.Join(dir, "PkgLib", contentlib.Clean.Package+".INI"), tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01"}
+			lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lib.Contents) != 1 {
+				t.Fatalf("%d contents", len(lib.Contents))
+			}
+			if p := lib.PackagesOf(lib.Contents[0]); !slices.Equal(p, []string{contentlib.Clean.Package}) {
+				t.Errorf("packages %q, want %q", p, contentlib.Clean.Package)
+			}
+		})
+	}
+}
+
 // content_ids restricts the scan: by package ID (through PkgLib, for an
 // application whose content ID is a GUID), by content ID, by folder name;
 // an ID found nowhere is reported, not fatal.

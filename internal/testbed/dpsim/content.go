@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf16"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 )
@@ -314,8 +316,12 @@ func (s *contentScan) packages(want map[string]string, found map[string]bool) {
 	}
 }
 
-// readFile reads a text file as [IO.File]::ReadAllLines does: UTF-8 unless
-// a byte order mark says UTF-16.
+// readFile reads a text file as [IO.File]::ReadAllLines does: a byte order
+// mark chooses UTF-8 or UTF-16 (either order), none means UTF-8, and bytes
+// that do not decode become U+FFFD ("attempts to automatically detect the
+// encoding of a file based on the presence of byte order marks",
+// learn.microsoft.com/dotnet/api/system.io.file.readalllines). The UTF-32
+// marks it also knows do not occur in ConfigMgr's INI files.
 func (s *contentScan) readFile(rel string) (string, error) {
 	info, err := fs.Stat(s.fsys, rel)
 	if err != nil {
@@ -328,17 +334,8 @@ func (s *contentScan) readFile(rel string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		u := make([]uint16, 0, len(b)/2)
-		for i := 2; i+1 < len(b); i += 2 {
-			u = append(u, uint16(b[i])|uint16(b[i+1])<<8)
-		}
-		return string(utf16.Decode(u)), nil
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		b = b[3:]
-	}
-	return string(b), nil
+	text, _, err := transform.Bytes(unicode.BOMOverride(unicode.UTF8.NewDecoder()), b)
+	return string(text), err
 }
 
 // ContentScans returns how many content library scans the host ran.
