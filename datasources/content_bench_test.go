@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/contentlib"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
@@ -12,14 +11,10 @@ import (
 // BenchmarkCheckContent100k is the provider's own work on a DP with 100,000
 // content files once the listing has arrived: every URL checked against
 // ASP.NET's policy (tools/contentbench measures the whole read, WinRM and
-// Terraform included). `make bench` runs it.
+// Terraform included). The contents are legacy packages, so each file is
+// checked in both URL forms, as on a DP. `make bench` runs it.
 func BenchmarkCheckContent100k(b *testing.B) {
-	contents := contentlib.SyntheticContents(100_000, 500)
-	lib := &remotefile.ContentLibrary{Packages: map[string][]string{}}
-	for _, c := range contents {
-		lib.Contents = append(lib.Contents, remotefile.Content{Name: c.Name, Files: c.Files})
-		lib.Packages[c.Name] = []string{c.Package}
-	}
+	lib := libraryOf(contentlib.SyntheticContents(100_000, 500)...)
 	doc, err := apphost.Parse(testfixtures.Read(b, testfixtures.ASPNET))
 	if err != nil {
 		b.Fatal(err)

@@ -66,7 +66,7 @@ func contentURL(vdir, content, rel string) string {
 	b.WriteString(vdir)
 	b.WriteByte('/')
 	b.WriteString(url.PathEscape(content))
-	for _, seg := range strings.Split(rel, `\`) {
+	for seg := range strings.SplitSeq(rel, `\`) {
 		if seg == "" {
 			continue
 		}

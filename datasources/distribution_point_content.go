@@ -255,50 +255,53 @@ type contentScan struct {
 	refused    []refusedModel
 	extensions map[string]string // lower case -> as written
 	segments   map[string]string
-	// byContent groups refused paths for the error message.
-	byContent map[string][]string
-	order     []string
 }
 
 // scanContent checks every file of lib under every virtual directory.
 func scanContent(doc *apphost.Doc, site string, vdirs []string, lib *remotefile.ContentLibrary) (*contentScan, error) {
 	chk := doc.NewChecker(site)
-	s := &contentScan{refused: []refusedModel{}, extensions: map[string]string{}, segments: map[string]string{}, byContent: map[string][]string{}}
+	s := &contentScan{refused: []refusedModel{}, extensions: map[string]string{}, segments: map[string]string{}}
 	for _, c := range lib.Contents {
 		pkgs := lib.PackagesOf(c)
 		pkg := strings.Join(pkgs, ", ")
 		// A legacy package's content is also reached without its version
 		// (/SMS_DP_SMSPKG$/PS100012/...): check that form too, and report
 		// it when only it is refused.
-		legacy := ""
+		names := []string{c.Name}
 		for _, p := range pkgs {
 			if strings.EqualFold(p, c.ID()) {
-				legacy = p
+				names = append(names, p)
+				break
 			}
 		}
 		for _, f := range c.Files {
 			s.files++
 			for _, v := range vdirs {
-				forms := []string{contentURL(v, c.Name, f)}
-				if legacy != "" {
-					forms = append(forms, contentURL(v, legacy, f))
-				}
-				refused := false
-				for _, u := range forms {
-					fd, err := chk.Examine(u)
-					if err != nil {
-						return nil, err
-					}
-					s.needs(fd)
-					if !fd.Verdict.Allowed && !refused {
-						s.add(c.Name, pkg, f, fd.Verdict)
-						refused = true
-					}
+				if err := s.check(chk, c.Name, pkg, f, v, names); err != nil {
+					return nil, err
 				}
 			}
 		}
 	}
 	return s, nil
+}
+
+// check examines one file under one virtual directory in each URL form of
+// its content (names) and records the first refusal.
+func (s *contentScan) check(chk *apphost.Checker, content, pkg, file, vdir string, names []string) error {
+	refused := false
+	for _, n := range names {
+		fd, err := chk.Examine(contentURL(vdir, n, file))
+		if err != nil {
+			return err
+		}
+		s.needs(fd)
+		if !fd.Verdict.Allowed && !refused {
+			s.add(content, pkg, file, fd.Verdict)
+			refused = true
+		}
+	}
+	return nil
 }
 
 // needs adds the extension and hidden segment rules a URL depends on
@@ -330,42 +333,60 @@ func (s *contentScan) add(content, pkg, path string, v apphost.Verdict) {
 		r.Scope = types.StringValue(strings.Trim(v.Scope, "/"))
 	}
 	s.refused = append(s.refused, r)
-	key := "content " + content
-	if pkg != "" {
-		key = fmt.Sprintf("package %s (content %s)", pkg, content)
-	}
-	if _, ok := s.byContent[key]; !ok {
-		s.order = append(s.order, key)
-	}
-	line := fmt.Sprintf("%s: HTTP %s by %s", path, v.Status, v.Rule)
-	if !v.Default {
-		line += " at " + describeScope(v.Scope)
-	}
-	s.byContent[key] = append(s.byContent[key], line)
 }
 
 func describeScope(scope string) string {
-	if s := strings.Trim(scope, "/"); s != "" {
-		return fmt.Sprintf("location %q", s)
+	if scope != "" {
+		return fmt.Sprintf("location %q", scope)
 	}
 	return "the server scope"
 }
 
-// summary is the fail_on_blocked error: the DP, each package and content,
-// and its refused files (a few per content, and how many more).
+// summary is the fail_on_blocked error: the DP, each package and content
+// (in the order refused lists them), and its refused files (a few per
+// content, and how many more).
 func (s *contentScan) summary(host string) string {
+	// A file refused under several virtual directories by the same rule
+	// at the same scope is one line (the URLs, which differ, are in
+	// refused).
+	type group struct {
+		name  string
+		lines []string
+		seen  map[string]bool
+	}
+	var groups []*group
+	byName := map[string]*group{}
+	for _, r := range s.refused {
+		name := "content " + r.ContentID.ValueString()
+		if pkg := r.PackageID.ValueString(); pkg != "" {
+			name = fmt.Sprintf("package %s (content %s)", pkg, r.ContentID.ValueString())
+		}
+		g := byName[name]
+		if g == nil {
+			g = &group{name: name, seen: map[string]bool{}}
+			byName[name] = g
+			groups = append(groups, g)
+		}
+		line := fmt.Sprintf("%s: HTTP %s by %s", r.Path.ValueString(), r.StatusCode.ValueString(), r.Rule.ValueString())
+		if !r.Scope.IsNull() {
+			line += " at " + describeScope(r.Scope.ValueString())
+		}
+		if !g.seen[line] {
+			g.seen[line] = true
+			g.lines = append(g.lines, line)
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d requests for content files on %s would be refused by IIS request filtering; clients downloading these packages would fail:\n", len(s.refused), host)
-	for i, k := range s.order {
+	for i, g := range groups {
 		if i == 20 {
-			fmt.Fprintf(&b, "… and %d more packages\n", len(s.order)-i)
+			fmt.Fprintf(&b, "… and %d more packages\n", len(groups)-i)
 			break
 		}
-		lines := s.byContent[k]
-		fmt.Fprintf(&b, "%s:\n", k)
-		for j, l := range lines {
+		fmt.Fprintf(&b, "%s:\n", g.name)
+		for j, l := range g.lines {
 			if j == 5 {
-				fmt.Fprintf(&b, "  … and %d more\n", len(lines)-j)
+				fmt.Fprintf(&b, "  … and %d more\n", len(g.lines)-j)
 				break
 			}
 			fmt.Fprintf(&b, "  %s\n", l)

@@ -2,6 +2,7 @@ package datasources
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -150,5 +151,68 @@ func TestAllowable(t *testing.T) {
 	}
 	if d.WarningsCount() != 1 || !strings.Contains(d[0].Detail(), `the extensions ".", ".my ext" allowed`) {
 		t.Errorf("diagnostics %v", d)
+	}
+}
+
+// The fail_on_blocked error names each package and content with its files,
+// status, rule and scope, five files a content and twenty contents at
+// most, and says how many more there are.
+func TestContentSummary(t *testing.T) {
+	doc := parse(t, testfixtures.Read(t, testfixtures.ASPNET))
+	s, err := scanContent(doc, DefaultSite, []string{"SMS_DP_SMSPKG$"}, libraryOf(contentlib.OSDResults, contentlib.ProgramFilesPlus))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "2 requests for content files on dp01 would be refused by IIS request filtering; clients downloading these packages would fail:\n" +
+		"package PKG00012 (content PKG00012.1):\n" +
+		"  Tools\\OSDResults\\OSDResults.exe.config: HTTP 404.7 by .config at the server scope\n" +
+		"package PKG00014 (content PKG00014.1):\n" +
+		"  Program Files+\\Vendor\\setup.msi: HTTP 404.11 by allowDoubleEscaping=false\n" +
+		"Allow what the content needs (blocked_extensions with iis_request_filtering_extension, blocked_segments with iis_request_filtering_hidden_segment, " +
+		"iis_request_filtering_settings for double escaping and maxUrl), or remove the files from the packages."
+	if got := s.summary("dp01"); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+
+	// A DP declares several content virtual directories: a file the same
+	// rule refuses under each is one line, though each URL is a request.
+	s, err = scanContent(doc, DefaultSite, []string{"SMS_DP_SMSPKG$", "CCMTOKENAUTH_SMS_DP_SMSPKG$"}, libraryOf(contentlib.OSDResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.summary("dp01"); !strings.HasPrefix(got, "2 requests for content files on dp01") ||
+		strings.Count(got, `OSDResults.exe.config: HTTP 404.7 by .config at the server scope`) != 1 {
+		t.Errorf("a file refused under two virtual directories by the same rule is not one line:\n%s", got)
+	}
+
+	// 22 contents of 7 refused files each, one without a package.
+	var many []contentlib.Content
+	for i := range 22 {
+		c := contentlib.Content{Package: fmt.Sprintf("PS1%05d", i), Name: fmt.Sprintf("PS1%05d.1", i)}
+		for j := range 7 {
+			c.Files = append(c.Files, fmt.Sprintf(`f%d.config`, j))
+		}
+		many = append(many, c)
+	}
+	lib := libraryOf(many...)
+	delete(lib.Packages, "ps100000.1")
+	s, err = scanContent(doc, DefaultSite, []string{"SMS_DP_SMSPKG$"}, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.summary("dp01")
+	for _, want := range []string{
+		"154 requests for content files on dp01",
+		"content PS100000.1:\n  f0.config: HTTP 404.7 by .config at the server scope\n",
+		"  f4.config: HTTP 404.7 by .config at the server scope\n  … and 2 more\npackage PS100001 (content PS100001.1):\n",
+		"package PS100019 (content PS100019.1):\n",
+		"… and 2 more packages\nAllow what the content needs",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "PS100020") || strings.Contains(got, "f5.config") || strings.Count(got, "\n  … and 2 more\n") != 20 {
+		t.Errorf("summary not bounded to 20 contents of 5 files:\n%s", got)
 	}
 }

@@ -24,6 +24,10 @@ if [ "$code" -ne 0 ]; then
   exit "$code"
 fi
 
+# join, not @tsv, which doubles the backslashes of Windows paths; no field
+# holds a TAB (Windows forbids it in names). refused has an entry per URL: a
+# file the same rule refuses under several of the DP's content virtual
+# directories gives one line (awk keeps the first of equal lines, in order).
 lines=$("$tf" show -json "$plan" | jq -r '
   def modules: ., (.child_modules[]? | modules);
   [ .prior_state.values.root_module? // empty | modules | .resources[]?
@@ -33,8 +37,8 @@ lines=$("$tf" show -json "$plan" | jq -r '
   | (.values.host // "" | if . == "" then "(provider host)" else . end) as $dp
   | .values.refused[]?
   | [ "UNDELIVERABLE", $dp, (.package_id | if . == "" then "(no package)" else . end), .content_id, .path, "HTTP \(.status_code) by \(.rule)" ]
-  | join("\t")') # not @tsv, which doubles the backslashes of Windows paths; no field holds a TAB (Windows forbids it in names)
-code=$?
+  | join("\t")' | awk '!seen[$0]++')
+code=$? # jq's, through pipefail, when it fails
 if [ "$code" -ne 0 ]; then
   echo "The content check could not read the plan (jq exit code $code)." >&2
   exit 1

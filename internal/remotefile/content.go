@@ -60,8 +60,11 @@ import (
 // PathTooLongException is then reported as an unreadable folder.
 // A U record's message has its line breaks and TABs made spaces (Get-Line),
 // so that it stays one record.
-// GetFiles' "*.INI" also matches longer extensions that begin with INI (its
-// documented three-character quirk), hence the exact suffix checks.
+// GetFiles' "*.INI" also matches longer extensions that begin with INI, and
+// names whose 8.3 short name matches ("If the specified extension is exactly
+// three characters long, the method returns files with extensions that
+// begin with the specified extension", learn.microsoft.com/dotnet/api
+// /system.io.directory.getfiles), hence the exact suffix checks.
 const ContentScript = common + `function Get-Code($e) {
   if ($e -is [IO.FileNotFoundException] -or $e -is [IO.DirectoryNotFoundException]) { return 'not_found' }
   if ($e -is [UnauthorizedAccessException] -or (Get-Win32 $e) -eq 5) { return 'access_denied' }
@@ -96,8 +99,11 @@ try {
   foreach ($i in $ids) { $want[$i.ToLowerInvariant()] = $i }
   $found = @{}
   $unreadable = 0
-  try { $pkgs = [IO.Directory]::GetFiles($pre + $lib + '\PkgLib', '*.INI') }
-  catch { $e = Get-Inner $_.Exception; $pkgs = @(); $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
+  $pkgs = @()
+  if (-not $req.skip_packages) {
+    try { $pkgs = [IO.Directory]::GetFiles($pre + $lib + '\PkgLib', '*.INI') }
+    catch { $e = Get-Inner $_.Exception; $unreadable++; $w.WriteLine('U' + $tab + $lib + '\PkgLib' + $tab + (Get-Code $e) + $tab + (Get-Line $e)) }
+  }
   foreach ($f in $pkgs) {
     if (-not $f.EndsWith('.INI', [StringComparison]::OrdinalIgnoreCase)) { continue }
     $pkg = [IO.Path]::GetFileNameWithoutExtension($f)
@@ -168,10 +174,13 @@ type ContentParams struct {
 	Library string `json:"library,omitempty"`
 	// ContentIDs restricts the scan: a package ID (through PkgLib), a
 	// content ID, or a content folder name with its version. Empty: all.
-	ContentIDs   []string `json:"content_ids"`
-	Gzip         bool     `json:"gzip"`
-	TimeBudgetMS int64    `json:"time_budget_ms"` // stop between content folders after this long; 0: no limit
-	MaxBytes     int64    `json:"max_bytes"`      // and after about this many bytes of listing; 0: no limit
+	ContentIDs []string `json:"content_ids"`
+	// SkipPackages leaves PkgLib unread: a follow-up command asks for
+	// content folders by name, and the first command listed PkgLib.
+	SkipPackages bool  `json:"skip_packages,omitempty"`
+	Gzip         bool  `json:"gzip"`
+	TimeBudgetMS int64 `json:"time_budget_ms"` // stop between content folders after this long; 0: no limit
+	MaxBytes     int64 `json:"max_bytes"`      // and after about this many bytes of listing; 0: no limit
 }
 
 // ContentResult is the script's JSON answer; the listing is the payload.
@@ -307,8 +316,10 @@ func (c *Client) ListContent(ctx context.Context, q ContentQuery) (*ContentLibra
 		if res.Contents == 0 || lib.Commands >= maxContentCommands {
 			return nil, &Error{Op: "list the content library", Host: c.Host, Path: res.Library, Code: CodeError, Message: fmt.Sprintf("the host listed %d content folders and left %d pending after %d commands; restrict the scan with content_ids", len(lib.Contents), len(res.Pending), lib.Commands)}
 		}
-		// The next command asks for exactly the folders left.
+		// The next command asks for exactly the folders left, by name, so
+		// it needs nothing from PkgLib, which the first one listed.
 		req.ContentIDs = res.Pending
+		req.SkipPackages = true
 	}
 }
 
@@ -327,6 +338,10 @@ func (e *ContentError) Error() string {
 	case CodeAccessDenied:
 		hint = "the WinRM user needs read access to the content library (local Administrators have it)"
 	case CodeNot64Bit:
+		// A 32-bit process's view of HKLM\SOFTWARE is redirected to
+		// HKLM\SOFTWARE\WOW6432Node ("Registry Redirector",
+		// learn.microsoft.com/windows/win32/winprog64/registry-redirector),
+		// where ConfigMgr's 64-bit DP key is not.
 		hint = "connect through the default 64-bit WinRM endpoint (Microsoft.PowerShell): a 32-bit process reads the registry's WOW6432Node instead"
 	}
 	msg := fmt.Sprintf("%s on %s: %s", e.Err.Op, e.Err.Host, e.Err.Message)
@@ -351,8 +366,9 @@ func contentError(err error) error {
 }
 
 // parse reads one command's listing into l.
-// seen holds the P and U records already taken: every command reads PkgLib
-// again.
+// seen holds the P and U records already taken, so that a record the host
+// sends twice (a package key listed twice, a host that reads PkgLib again
+// in a follow-up command) counts once.
 func (l *ContentLibrary) parse(data []byte, seen map[string]bool) error {
 	cur := -1 // index of the content folder the F lines belong to
 	for n, line := range strings.Split(string(data), "\n") {
@@ -382,7 +398,7 @@ func (l *ContentLibrary) parse(data []byte, seen map[string]bool) error {
 			for len(f) < 3 {
 				f = append(f, "")
 			}
-			if !seen[f[0]] { // every command reads PkgLib again
+			if !seen[f[0]] {
 				seen[f[0]] = true
 				l.Unreadable = append(l.Unreadable, Unreadable{Path: f[0], Code: f[1], Message: strings.TrimSpace(f[2])})
 			}

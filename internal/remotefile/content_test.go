@@ -21,10 +21,15 @@ import (
 type hostRunner struct {
 	host     *dpsim.Host
 	commands int
+	// before, when set, runs before each command with its number (from 1).
+	before func(n int)
 }
 
 func (r *hostRunner) RunPowerShell(_ context.Context, script string, stdin []byte) (remotefile.Output, error) {
 	r.commands++
+	if r.before != nil {
+		r.before(r.commands)
+	}
 	line, err := pscmd.Encode(script)
 	if err != nil {
 		return remotefile.Output{}, err
@@ -92,6 +97,76 @@ func TestListContent(t *testing.T) {
 	}
 }
 
+// The listing keeps the host's enumeration order, which Windows leaves to
+// the file system; the simulator gives NTFS's (names compared upper-cased),
+// not Go's byte order, which would put Zeta and _x before alpha.
+func TestListContentOrder(t *testing.T) {
+	dir := contentlib.Build(t,
+		contentlib.Content{Package: "PKG00031", Name: "Zeta.1", Files: []string{`b.txt`, `A.txt`}},
+		contentlib.Content{Package: "PKG00032", Name: "_x.1", Files: []string{`x.txt`}},
+		contentlib.Content{Package: "PKG00033", Name: "alpha.1", Files: []string{`a.txt`}})
+	c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01"}
+	lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ct := range lib.Contents {
+		got = append(got, ct.Name+":"+strings.Join(ct.Files, ","))
+	}
+	if want := []string{"alpha.1:a.txt", "Zeta.1:A.txt,b.txt", "_x.1:x.txt"}; !slices.Equal(got, want) {
+		t.Errorf("listed %q, want NTFS order %q", got, want)
+	}
+}
+
+// A PkgLib .INI is read whatever its encoding says in its byte order mark,
+// as [IO.File]::ReadAllLines reads it (UTF-8 without a mark): ConfigMgr's
+// own are UTF-16 (the Pester test writes them so).
+func TestListContentPkgLibEncodings(t *testing.T) {
+	body := "[General]\r\nName=x\r\n[Packages]\r\nPKG00016=\r\n"
+	utf16 := func(bigEndian bool) []byte {
+		out := []byte{0xFF, 0xFE}
+		if bigEndian {
+			out = []byte{0xFE, 0xFF}
+		}
+		for _, r := range body { // ASCII: one code unit a character
+			if bigEndian {
+				out = append(out, 0, byte(r))
+			} else {
+				out = append(out, byte(r), 0)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"UTF-8", []byte(body)},
+		{"UTF-8 with BOM", append([]byte{0xEF, 0xBB, 0xBF}, body...)},
+		{"UTF-16LE", utf16(false)},
+		{"UTF-16BE", utf16(true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := contentlib.Build(t, contentlib.Clean)
+			if err := os.WriteFile(filepath.Join(dir, "PkgLib", contentlib.Clean.Package+".INI"), tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01"}
+			lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lib.Contents) != 1 {
+				t.Fatalf("%d contents", len(lib.Contents))
+			}
+			if p := lib.PackagesOf(lib.Contents[0]); !slices.Equal(p, []string{contentlib.Clean.Package}) {
+				t.Errorf("packages %q, want %q", p, contentlib.Clean.Package)
+			}
+		})
+	}
+}
+
 // content_ids restricts the scan: by package ID (through PkgLib, for an
 // application whose content ID is a GUID), by content ID, by folder name;
 // an ID found nowhere is reported, not fatal.
@@ -121,13 +196,20 @@ func TestListContentRestricted(t *testing.T) {
 }
 
 // A library too big for one command's budget is listed over several, each
-// asking for the folders the last one left; nothing is lost or doubled.
+// asking for the folders the last one left; nothing is lost or doubled,
+// and only the first command reads PkgLib (made unreadable after it: a
+// follow-up that read it again would report it).
 func TestListContentContinues(t *testing.T) {
 	dir := t.TempDir()
 	if err := contentlib.Synthetic(dir, 600, 50); err != nil {
 		t.Fatal(err)
 	}
 	r := contentHost(t, dir)
+	r.before = func(n int) {
+		if n == 2 {
+			deny(t, filepath.Join(dir, "PkgLib"))
+		}
+	}
 	c := &remotefile.Client{Runner: r, Host: "dp01", Gzip: true}
 	lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{MaxBytes: 4000})
 	if err != nil {
@@ -146,6 +228,14 @@ func TestListContentContinues(t *testing.T) {
 	}
 	if r.commands < 3 || r.commands != lib.Commands {
 		t.Errorf("%d commands (lib says %d), want several", r.commands, lib.Commands)
+	}
+	if len(lib.Unreadable) != 0 {
+		t.Errorf("a follow-up command read PkgLib again: %v", lib.Unreadable)
+	}
+	for _, ct := range lib.Contents {
+		if p := lib.PackagesOf(ct); len(p) != 1 || p[0] != ct.ID() {
+			t.Errorf("%s: packages %q, want %q from the first command's PkgLib", ct.Name, p, ct.ID())
+		}
 	}
 }
 
@@ -171,7 +261,7 @@ func TestListContentFailures(t *testing.T) {
 	})
 	t.Run("DataLib denied", func(t *testing.T) {
 		dir := contentlib.Build(t, contentlib.Clean)
-		chmod(t, filepath.Join(dir, "DataLib"), 0o000)
+		deny(t, filepath.Join(dir, "DataLib"))
 		c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01", Gzip: true}
 		_, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
 		// The hint is the content library's, not applicationHost.config's.
@@ -182,8 +272,8 @@ func TestListContentFailures(t *testing.T) {
 	})
 	t.Run("partly unreadable", func(t *testing.T) {
 		dir := contentlib.Build(t, contentlib.OSDResults, contentlib.DotNetApp)
-		chmod(t, filepath.Join(dir, "DataLib", contentlib.DotNetApp.Name, "WebApp"), 0o000)
-		chmod(t, filepath.Join(dir, "PkgLib", "PKG00012.INI"), 0o000)
+		deny(t, filepath.Join(dir, "DataLib", contentlib.DotNetApp.Name, "WebApp"))
+		deny(t, filepath.Join(dir, "PkgLib", "PKG00012.INI"))
 		c := &remotefile.Client{Runner: contentHost(t, dir), Host: "dp01", Gzip: true}
 		lib, err := c.ListContent(context.Background(), remotefile.ContentQuery{})
 		if err != nil {
@@ -205,9 +295,12 @@ func TestListContentFailures(t *testing.T) {
 	})
 }
 
-func chmod(t *testing.T, p string, m os.FileMode) {
+// deny takes every permission bit off p, which the simulator reads as an
+// ACL that denies the WinRM user (the tests run as root, which ignores the
+// bits themselves); the cleanup gives them back so that TempDir can go.
+func deny(t *testing.T, p string) {
 	t.Helper()
-	if err := os.Chmod(p, m); err != nil {
+	if err := os.Chmod(p, 0); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Chmod(p, 0o755) })

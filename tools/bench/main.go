@@ -16,11 +16,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -36,6 +33,7 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/tools/internal/benchmeter"
 )
 
 // options are the command line's settings.
@@ -115,56 +113,31 @@ func profileSelf(dir string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
-// meter counts and slows one DP's HTTP exchanges.
-type meter struct {
-	delay    time.Duration
-	bytesIn  atomic.Int64 // request bodies
-	bytesOut atomic.Int64 // response bodies
-	// release counts the bytes both ways of the Signal and Delete messages
-	// (the bodies are plain: the bench uses Basic over HTTP). In the
-	// optimized mode they are the shells' release when a provider process
-	// stops, a cost per run rather than per read.
-	release atomic.Int64
-}
-
 // Actions of the shell release.
 var releaseActions = [][]byte{
 	[]byte("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Signal<"),
 	[]byte("http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete<"),
 }
 
-func (m *meter) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(m.delay)
-		body, _ := io.ReadAll(r.Body)
-		m.bytesIn.Add(int64(len(body)))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		cw := &countingWriter{ResponseWriter: w, n: &m.bytesOut}
-		next.ServeHTTP(cw, r)
+// releaseCounter counts the bytes both ways of the Signal and Delete
+// messages (the bodies are plain: the bench uses Basic over HTTP). In the
+// optimized mode they are the shells' release when a provider process
+// stops, a cost per run rather than per read.
+func releaseCounter(n *atomic.Int64) func(request []byte, responseBytes int64) {
+	return func(request []byte, responseBytes int64) {
 		for _, a := range releaseActions {
-			if bytes.Contains(body, a) {
-				m.release.Add(int64(len(body)) + cw.written)
-				break
+			if bytes.Contains(request, a) {
+				n.Add(int64(len(request)) + responseBytes)
+				return
 			}
 		}
-	})
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	n       *atomic.Int64
-	written int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	c.n.Add(int64(len(b)))
-	c.written += int64(len(b))
-	return c.ResponseWriter.Write(b)
+	}
 }
 
 type dp struct {
-	sim   *dpsim.Sim
-	meter *meter
+	sim     *dpsim.Sim
+	meter   *benchmeter.Meter
+	release *atomic.Int64 // see releaseCounter
 }
 
 // totals is what all DPs served, summed.
@@ -177,8 +150,8 @@ func sum(dps []dp) totals {
 		ops := d.sim.Host.Ops()
 		t.commands += st.CommandsStarted
 		t.exchanges += st.Exchanges
-		t.bytes += d.meter.bytesIn.Load() + d.meter.bytesOut.Load()
-		t.release += d.meter.release.Load()
+		t.bytes += d.meter.BytesIn.Load() + d.meter.BytesOut.Load()
+		t.release += d.release.Load()
 		t.reads += ops.Reads
 		t.writes += ops.Writes
 	}
@@ -301,12 +274,13 @@ func newFleet(h *tfrun.Harness, scratch string, src []byte, n int, o options, mo
 		if err := os.WriteFile(file, src, 0o644); err != nil {
 			return nil, closeAll, err
 		}
-		m := &meter{delay: o.delay}
-		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "bench", Password: "bench-Passw0rd", Wrap: m.wrap})
+		release := new(atomic.Int64)
+		m := &benchmeter.Meter{Delay: o.delay, OnExchange: releaseCounter(release)}
+		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "bench", Password: "bench-Passw0rd", Wrap: m.Wrap})
 		if err != nil {
 			return nil, closeAll, err
 		}
-		f.dps[i] = dp{sim: sim, meter: m}
+		f.dps[i] = dp{sim: sim, meter: m, release: release}
 		// Every DP is listed for reading ahead, as the module's README
 		// advises for a fleet (prefetch_hosts; here through its environment
 		// variable, so that one phase can leave it out). The naive mode
@@ -429,7 +403,7 @@ func (f *fleet) measure(ctx context.Context, h *tfrun.Harness, o options, p phas
 	if err := keepProfiles(o.cpuProfiles, stats, fmt.Sprintf("%d-%s-%s", f.n, f.mode, strings.NewReplacer(" ", "-", ",", "").Replace(p.name))); err != nil {
 		return result{}, err
 	}
-	rss, providerCPU := providerStats(stats)
+	rss, providerCPU := benchmeter.ProviderStats(stats)
 	cpu := readCPU().minus(cpuBefore)
 	cpu.provider = providerCPU
 	return result{phase: p.name, mode: f.mode, wall: wall, per: sum(f.dps).minus(before), n: f.n, rssKiB: rss, cpu: cpu}, nil
@@ -517,28 +491,6 @@ func keepProfiles(dir, stats, name string) error {
 		}
 	}
 	return nil
-}
-
-// providerStats is the largest peak resident size any provider process of
-// the phase reported, and their CPU time summed (sampled every 100 ms, so
-// a little low).
-func providerStats(dir string) (peakKiB int64, cpu time.Duration) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		var s struct {
-			MaxRSS int64 `json:"max_rss_kib"`
-			CPU    int64 `json:"cpu_ms"`
-		}
-		if json.Unmarshal(b, &s) == nil {
-			peakKiB = max(peakKiB, s.MaxRSS)
-			cpu += time.Duration(s.CPU) * time.Millisecond
-		}
-	}
-	return peakKiB, cpu
 }
 
 func printTable(n int, rs []result) {

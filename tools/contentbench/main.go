@@ -16,17 +16,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -34,6 +29,7 @@ import (
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/contentlib"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
+	"github.com/dp-tools/terraform-provider-iis/tools/internal/benchmeter"
 )
 
 func main() {
@@ -41,34 +37,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "contentbench:", err)
 		os.Exit(1)
 	}
-}
-
-// meter counts and slows the DP's HTTP exchanges.
-type meter struct {
-	delay             time.Duration
-	exchanges         atomic.Int64
-	bytesIn, bytesOut atomic.Int64 // request and response bodies
-}
-
-func (m *meter) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(m.delay)
-		m.exchanges.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		m.bytesIn.Add(int64(len(body)))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(&countingWriter{ResponseWriter: w, n: &m.bytesOut}, r)
-	})
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	n *atomic.Int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	c.n.Add(int64(len(b)))
-	return c.ResponseWriter.Write(b)
 }
 
 func run() error {
@@ -111,9 +79,9 @@ func run() error {
 	}
 	fmt.Printf("contentbench: a content library of %d files in %d contents (written in %v), %v per HTTP exchange, %s\n",
 		*files, (*files+*per-1) / *per, time.Since(start).Round(time.Millisecond), *delay, filepath.Base(*cli))
-	m := &meter{delay: *delay}
+	m := &benchmeter.Meter{Delay: *delay}
 	sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "bench", Password: "bench-Passw0rd",
-		Wrap: m.wrap, Host: dpsim.HostOptions{ContentLibrary: lib}})
+		Wrap: m.Wrap, Host: dpsim.HostOptions{ContentLibrary: lib}})
 	if err != nil {
 		return err
 	}
@@ -142,15 +110,15 @@ output "scanned" {
 		if err != nil {
 			return err
 		}
-		c0, e0, i0, o0 := sim.Stats().CommandsStarted, m.exchanges.Load(), m.bytesIn.Load(), m.bytesOut.Load()
+		c0, e0, i0, o0 := sim.Stats().CommandsStarted, m.Exchanges.Load(), m.BytesIn.Load(), m.BytesOut.Load()
 		t0 := time.Now()
 		planFile := filepath.Join(scratch, fmt.Sprintf("run%d.tfplan", i))
 		if _, err := tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
 			return fmt.Errorf("terraform plan: %w", err)
 		}
-		r := result{wall: time.Since(t0), commands: sim.Stats().CommandsStarted - c0, exchanges: m.exchanges.Load() - e0,
-			bytesIn: m.bytesIn.Load() - i0, bytesOut: m.bytesOut.Load() - o0}
-		r.rssKiB, r.cpu = providerStats(stats)
+		r := result{wall: time.Since(t0), commands: sim.Stats().CommandsStarted - c0, exchanges: m.Exchanges.Load() - e0,
+			bytesIn: m.BytesIn.Load() - i0, bytesOut: m.BytesOut.Load() - o0}
+		r.rssKiB, r.cpu = benchmeter.ProviderStats(stats)
 		rs = append(rs, r)
 		if i == 0 { // what the data source found, from the plan's output
 			plan, err := tf.ShowPlanFile(ctx, planFile)
@@ -182,25 +150,4 @@ output "scanned" {
 	fmt.Printf("contentbench: scan of %d files (median of %d plans): %v, %d WinRM command(s), %.0f KiB moved (%.0f KiB sent, %.0f KiB received), provider peak RSS %.1f to %.1f MiB\n",
 		*files, len(rs), med.wall.Round(time.Millisecond), med.commands, float64(med.bytesIn+med.bytesOut)/1024, float64(med.bytesIn)/1024, float64(med.bytesOut)/1024, float64(lo)/1024, float64(hi)/1024)
 	return nil
-}
-
-// providerStats is the largest peak resident size the provider processes
-// reported (benchstats.go) and their CPU time summed.
-func providerStats(dir string) (peakKiB int64, cpu time.Duration) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		var s struct {
-			MaxRSS int64 `json:"max_rss_kib"`
-			CPU    int64 `json:"cpu_ms"`
-		}
-		if json.Unmarshal(b, &s) == nil {
-			peakKiB = max(peakKiB, s.MaxRSS)
-			cpu += time.Duration(s.CPU) * time.Millisecond
-		}
-	}
-	return peakKiB, cpu
 }

@@ -78,10 +78,12 @@ resource "iis_request_filtering_hidden_segment" "content" {
 
 output "undeliverable_content" {
   description = "By DP: each file IIS would refuse to a client, as \"package (content): path: HTTP status by rule\". Empty when every package can be downloaded (or check_content is off)."
+  # refused has an entry per URL: a file refused under several of the DP's
+  # content virtual directories by the same rule is one line.
   value = {
-    for dp, c in data.iis_distribution_point_content.this : dp => [
+    for dp, c in data.iis_distribution_point_content.this : dp => distinct([
       for r in c.refused : "${r.package_id} (${r.content_id}): ${r.path}: HTTP ${r.status_code} by ${r.rule}"
-    ] if length(c.refused) > 0
+    ]) if length(c.refused) > 0
   }
 }
 

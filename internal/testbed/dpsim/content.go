@@ -8,9 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
-	"unicode/utf16"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 )
@@ -84,7 +87,9 @@ func (h *Host) listContent(params []byte) (any, []byte) {
 		}
 	}
 	found := map[string]bool{}
-	s.packages(want, found)
+	if !req.SkipPackages {
+		s.packages(want, found)
+	}
 
 	start := time.Now()
 	res := remotefile.ContentResult{Library: win, Gzip: req.Gzip, Pending: []string{}}
@@ -195,9 +200,16 @@ func denied(info fs.FileInfo) bool {
 
 var errDenied = errors.New("access denied by the folder's ACL")
 
-// readDir lists a folder like [IO.Directory]::GetFiles/GetDirectories,
-// sorted by name as NTFS returns them (its B-tree order, which for the
-// names of a content library is the case-insensitive order).
+// readDir lists a folder like [IO.Directory]::GetFiles/GetDirectories.
+// Their order is unspecified ("The order of the returned file names is not
+// guaranteed", learn.microsoft.com/dotnet/api/system.io.directory.getfiles):
+// it is the file system's. NTFS returns its B-tree order ("What order does
+// the DIR command arrange files if no sort order is specified?",
+// devblogs.microsoft.com/oldnewthing/20140304-00/?p=1603), names compared
+// after upper-casing ("Why do NTFS and Explorer disagree on filename
+// sorting?", devblogs.microsoft.com/oldnewthing/20050617-10/?p=35293), so
+// the simulator sorts that way rather than by byte as fs.ReadDir does
+// (which puts "Zeta" before "alpha", and "_x" after "ax").
 func (s *contentScan) readDir(rel string) ([]fs.DirEntry, error) {
 	info, err := fs.Stat(s.fsys, rel)
 	if err != nil {
@@ -209,7 +221,11 @@ func (s *contentScan) readDir(rel string) ([]fs.DirEntry, error) {
 	if denied(info) {
 		return nil, errDenied
 	}
-	return fs.ReadDir(s.fsys, rel)
+	entries, err := fs.ReadDir(s.fsys, rel)
+	slices.SortStableFunc(entries, func(a, b fs.DirEntry) int {
+		return strings.Compare(strings.ToUpper(a.Name()), strings.ToUpper(b.Name()))
+	})
+	return entries, err
 }
 
 // classify gives the script's code and .NET's message for an error on a
@@ -300,8 +316,12 @@ func (s *contentScan) packages(want map[string]string, found map[string]bool) {
 	}
 }
 
-// readFile reads a text file as [IO.File]::ReadAllLines does: UTF-8 unless
-// a byte order mark says UTF-16.
+// readFile reads a text file as [IO.File]::ReadAllLines does: a byte order
+// mark chooses UTF-8 or UTF-16 (either order), none means UTF-8, and bytes
+// that do not decode become U+FFFD ("attempts to automatically detect the
+// encoding of a file based on the presence of byte order marks",
+// learn.microsoft.com/dotnet/api/system.io.file.readalllines). The UTF-32
+// marks it also knows do not occur in ConfigMgr's INI files.
 func (s *contentScan) readFile(rel string) (string, error) {
 	info, err := fs.Stat(s.fsys, rel)
 	if err != nil {
@@ -314,17 +334,8 @@ func (s *contentScan) readFile(rel string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		u := make([]uint16, 0, len(b)/2)
-		for i := 2; i+1 < len(b); i += 2 {
-			u = append(u, uint16(b[i])|uint16(b[i+1])<<8)
-		}
-		return string(utf16.Decode(u)), nil
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		b = b[3:]
-	}
-	return string(b), nil
+	text, _, err := transform.Bytes(unicode.BOMOverride(unicode.UTF8.NewDecoder()), b)
+	return string(text), err
 }
 
 // ContentScans returns how many content library scans the host ran.

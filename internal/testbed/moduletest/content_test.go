@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/contentlib"
-	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/tfrun"
 )
@@ -25,28 +24,12 @@ func TestModuleContentCheck(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	h := tfrun.ForTest(ctx, t)
-	if _, err := exec.LookPath("jq"); err != nil {
-		t.Fatal("the content report needs jq: tools/install-debs.sh jq (make test runs it)")
-	}
-	libs := [][]contentlib.Content{
-		{contentlib.OSDResults, contentlib.DotNetApp, contentlib.Clean},
-		{contentlib.Clean},
-	}
-	var dps []*dpsim.Sim
-	var hosts []string
-	for _, contents := range libs {
-		file := testfixtures.CopyDistributionPoint(t, testfixtures.ASPNET, t.TempDir())
-		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "svc", Password: "module-Passw0rd",
-			Host: dpsim.HostOptions{ContentLibrary: contentlib.Build(t, contents...)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sim.Close() })
-		dps = append(dps, sim)
-		hosts = append(hosts, fmt.Sprintf("%q", sim.Addr.String()))
-	}
+	needJQ(t, "content report")
+	dps, hosts := startDPs(t,
+		contentlib.Build(t, contentlib.OSDResults, contentlib.DotNetApp, contentlib.Clean),
+		contentlib.Build(t, contentlib.Clean))
 	config := func(allow bool) string {
-		return tfrun.ProviderBlock(dps[0].Addr.Port, "svc", "module-Passw0rd") + fmt.Sprintf(`
+		return tfrun.ProviderBlock(dps[0].Addr.Port, dpUser, dpPassword) + fmt.Sprintf(`
 module "dp_request_filtering" {
   source              = %q
   distribution_points = [%s]

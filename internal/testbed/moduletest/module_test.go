@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,28 +28,10 @@ func TestModuleAndScheduledDriftCheck(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	h := tfrun.ForTest(ctx, t)
-	if _, err := exec.LookPath("jq"); err != nil {
-		t.Fatal("the drift report needs jq: tools/install-debs.sh jq (make test runs it)")
-	}
+	needJQ(t, "drift report")
 	root := h.Module
-	var dps []*dpsim.Sim
-	var hosts []string
-	for i := 0; i < 3; i++ {
-		file := testfixtures.CopyDistributionPoint(t, testfixtures.ASPNET, t.TempDir())
-		sim, err := dpsim.Start(dpsim.Options{ConfigFile: file, Listen: "127.0.0.1:0", Username: "svc", Password: "module-Passw0rd"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if c, err := net.Dial("tcp", sim.Addr.String()); err == nil { // not closed by the test
-				_ = c.Close()
-				_ = sim.Close()
-			}
-		})
-		dps = append(dps, sim)
-		hosts = append(hosts, fmt.Sprintf("%q", sim.Addr.String()))
-	}
-	config := tfrun.ProviderBlock(dps[0].Addr.Port, "svc", "module-Passw0rd") + fmt.Sprintf(`
+	dps, hosts := startDPs(t, "", "", "")
+	config := tfrun.ProviderBlock(dps[0].Addr.Port, dpUser, dpPassword) + fmt.Sprintf(`
 module "dp_request_filtering" {
   source              = %q
   distribution_points = [%s]
