@@ -3,38 +3,50 @@ package hostconfig
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/contentlib"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
+	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
 
-// busyThenOK answers "busy" (a transient code) n times, then a scan of
-// nothing.
-type busyThenOK struct{ n, calls int }
-
-func (b *busyThenOK) RunPowerShell(context.Context, string, []byte) (remotefile.Output, error) {
-	b.calls++
-	if b.calls <= b.n {
-		return remotefile.Output{Stdout: remotefile.EncodeResponse(remotefile.ErrorEnvelope{Error: &remotefile.ScriptError{Code: remotefile.CodeBusy, Message: "busy"}}, nil), ExitCode: 1}, nil
-	}
-	return remotefile.Output{Stdout: remotefile.EncodeResponse(remotefile.ContentResult{Library: `D:\SCCMContentLib`, Pending: []string{}, Missing: []string{}}, nil)}, nil
-}
-
-// A transient failure of the scan is retried like a read; a lasting one is
-// reported after ReadRetries.
-func TestListContentRetries(t *testing.T) {
+// TestListContentOncePerQuery: with the cache on, two listings of one DP
+// with the same query (the module's report and its gate) scan the library
+// once, and get the same answer; another query, or the naive mode, scans
+// again.
+func TestListContentOncePerQuery(t *testing.T) {
 	for _, tc := range []struct {
-		busy, calls int
-		ok          bool
-	}{{0, 1, true}, {2, 3, true}, {5, 4, false}} {
-		r := &busyThenOK{n: tc.busy}
-		s := New(&remotefile.Client{Runner: r, Host: "dp01"}, "dp01", `%windir%\x`, Options{ReadRetries: 3, RetryDelay: time.Millisecond})
-		lib, err := s.ListContent(context.Background(), remotefile.ContentQuery{})
-		if (err == nil) != tc.ok || r.calls != tc.calls {
-			t.Errorf("busy %d times: %d calls, err %v; want %d calls, ok=%v", tc.busy, r.calls, err, tc.calls, tc.ok)
-		}
-		if tc.ok && lib.Path != `D:\SCCMContentLib` {
-			t.Errorf("library %q", lib.Path)
-		}
+		name          string
+		opts          Options
+		first, second remotefile.ContentQuery
+		scans         int64
+	}{
+		{"same query", Optimized(), remotefile.ContentQuery{}, remotefile.ContentQuery{}, 1},
+		{"same IDs in another order", Optimized(), remotefile.ContentQuery{IDs: []string{"PKG00012", "PKG00099"}}, remotefile.ContentQuery{IDs: []string{"PKG00099", "PKG00012"}}, 1},
+		{"other IDs", Optimized(), remotefile.ContentQuery{}, remotefile.ContentQuery{IDs: []string{"PKG00012"}}, 2},
+		{"naive mode", Options{}, remotefile.ContentQuery{}, remotefile.ContentQuery{}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
+			h, err := dpsim.NewHostWith(file, dpsim.HostOptions{ContentLibrary: contentlib.Build(t, contentlib.OSDResults)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := New(&remotefile.Client{Runner: &simRunner{host: h}, Host: "dp01", Gzip: tc.opts.Cache}, "dp01", winPath, tc.opts)
+			a, err := s.ListContent(context.Background(), tc.first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.ListContent(context.Background(), tc.second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.ContentScans(); got != tc.scans {
+				t.Fatalf("%d scans of the library for two listings; want %d", got, tc.scans)
+			}
+			if len(a.Contents) != 1 || len(b.Contents) != 1 || a.Contents[0].Name != "PKG00012.1" || b.Contents[0].Name != "PKG00012.1" {
+				t.Fatalf("listings %+v and %+v; want PKG00012.1 in both", a.Contents, b.Contents)
+			}
+		})
 	}
 }

@@ -110,6 +110,9 @@ type Store struct {
 	statsMu sync.Mutex
 	stats   Stats
 
+	contentMu sync.Mutex                            // one content listing at a time
+	content   map[string]*remotefile.ContentLibrary // listings by query (contentKey); guarded by contentMu
+
 	resolvedMu sync.Mutex
 	resolved   string // the path as the host expanded it, once read
 }
