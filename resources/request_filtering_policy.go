@@ -299,20 +299,9 @@ func (r *RequestFilteringPolicy) Read(ctx context.Context, req resource.ReadRequ
 // ImportState takes the location ("/" for the server scope) or
 // host|location. The scope's own entries become the managed ones.
 func (r *RequestFilteringPolicy) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	host, loc, ok := splitSettingsID(req.ID)
-	if !ok {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("%q: use the location (\"Default Web Site/SMS_DP_SMSPKG$\"), \"/\" for the server scope, "+
-				"or \"host|location\" (\"dp01.corp.example|\" for the server scope of a resource with its own host).", req.ID))
-		return
+	if importScope(ctx, req.ID, &resp.State, resp.Private, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("exclusive"), false)...)
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
-	if host != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("exclusive"), false)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), settingsID(host, loc))...)
-	resp.Diagnostics.Append(markImporting(ctx, resp.Private)...)
 }
 
 // verbValidator checks an HTTP verb: a token of RFC 9110, section 9.1.
