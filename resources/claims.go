@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -102,9 +101,6 @@ func (pd *ProviderData) claimHost(host types.String) string {
 	}
 	return pd.Pool.Canonical(h)
 }
-
-// pathOf is a top-level attribute path.
-func pathOf(name string) path.Path { return path.Root(name) }
 
 // claimScope normalises a location as IIS compares them.
 func claimScope(location string) string { return strings.ToLower(strings.Trim(location, "/")) }

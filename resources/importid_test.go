@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -60,7 +61,7 @@ func TestImportScope(t *testing.T) {
 			}
 			for name, v := range want {
 				var got attr.Value
-				if d := state.GetAttribute(ctx, pathOf(name), &got); d.HasError() {
+				if d := state.GetAttribute(ctx, path.Root(name), &got); d.HasError() {
 					t.Fatalf("%T %q: %s: %v", r, c.id, name, d)
 				}
 				if !got.Equal(v) {

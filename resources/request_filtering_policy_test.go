@@ -195,6 +195,16 @@ resource "iis_request_filtering_extension" "single" {
 				ExpectError: regexp.MustCompile(`Two resources manage the same request filtering entry`),
 			},
 			{
+				// The hidden segment resource registers its entry too.
+				Config: policyConfig(tg, `  allowed_hidden_segments = ["BIN"]`) + fmt.Sprintf(`
+resource "iis_request_filtering_hidden_segment" "single" {
+  location = %q
+  segment  = "bin"
+}
+`, acctest.PkgLocation),
+				ExpectError: regexp.MustCompile(`Two resources manage the same request filtering entry`),
+			},
+			{
 				Config:      policyConfig(tg, `  file_extensions = { ".config" = true }`+"\n  exclusive = true") + single,
 				ExpectError: regexp.MustCompile(`(?s)exclusive.*policy`),
 			},
