@@ -209,9 +209,10 @@ func liveOwners(d *apphost.Doc, e ownership.Entry) []ownership.Owner {
 	default:
 		return nil
 	}
+	holds := m.holdsIn(d)
 	var out []ownership.Owner
 	for _, o := range e.Owners {
-		if m.holds(d, o.Want) {
+		if holds(o.Want) {
 			out = append(out, o)
 		}
 	}

@@ -99,3 +99,25 @@ func TestPolicyCovers(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldsOncePerValue: the record's check of an entry's owners against
+// the file works a value out once, however many owners share it and
+// however often Claim asks, and still answers each value on its own.
+func TestHoldsOncePerValue(t *testing.T) {
+	d, err := apphost.Parse(testfixtures.Read(t, testfixtures.ASPNET))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	m := managed{kind: extensionTypeName, location: "", key: ".config", current: func(*apphost.Doc) string { return "allowed=false" },
+		holds: func(_ *apphost.Doc, want string) bool { calls[want]++; return want == "allowed=false" }}
+	s := m.subject(d)
+	for range 3 {
+		if !s.Holds("allowed=false") || s.Holds("allowed=true") {
+			t.Fatal("holdsIn answers another value than holds")
+		}
+	}
+	if calls["allowed=false"] != 1 || calls["allowed=true"] != 1 {
+		t.Fatalf("holds ran %v times per value, want once each", calls)
+	}
+}
