@@ -195,7 +195,7 @@ func (r *RequestFilteringPolicy) Update(ctx context.Context, req resource.Update
 	if !ok {
 		return
 	}
-	c, diags := loadPolicyCache(ctx, req.Private)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -215,7 +215,7 @@ func (r *RequestFilteringPolicy) Delete(ctx context.Context, req resource.Delete
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c, diags := loadPolicyCache(ctx, req.Private)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	want, ok := policyWant(ctx, state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || !ok {

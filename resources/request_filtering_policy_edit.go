@@ -101,26 +101,6 @@ func (r policyRecord) clone() policyRecord {
 	return c
 }
 
-// legacyPolicyKey is where policies kept their record in private state
-// before the record on the DP existed.
-const legacyPolicyKey = "policy"
-
-// loadPolicyCache is the policy's cache (loadCache), or, for a policy
-// created before the record on the DP existed, its old record as the
-// cache's undo.
-func loadPolicyCache(ctx context.Context, p privateGetter) (ownerCache, diag.Diagnostics) {
-	c, diags := loadCache(ctx, p)
-	if diags.HasError() || c.Owner != "" || c.Undo != nil {
-		return c, diags
-	}
-	b, d := p.GetKey(ctx, legacyPolicyKey)
-	diags.Append(d...)
-	if len(b) > 0 {
-		c.Undo = b
-	}
-	return c, diags
-}
-
 // importedRecord is the record of a policy that was imported: every entry
 // it lists counts as added, so destroy removes it (as for an imported
 // single-entry resource), and applyToWebDAV as absent before.
