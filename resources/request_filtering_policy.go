@@ -304,28 +304,6 @@ func (r *RequestFilteringPolicy) ImportState(ctx context.Context, req resource.I
 	}
 }
 
-// verbValidator checks an HTTP verb: a token of RFC 9110, section 9.1.
-type verbValidator struct{}
-
-func (verbValidator) Description(context.Context) string {
-	return "an HTTP method name such as TRACE or PROPFIND (letters, digits and the token characters of RFC 9110)"
-}
-func (v verbValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v verbValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	s := req.ConfigValue.ValueString()
-	ok := s != ""
-	for _, c := range s {
-		ok = ok && (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c))
-	}
-	if !ok {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid verb", fmt.Sprintf("verb %q: use %s.", s, v.Description(ctx)))
-	}
-}
-
 // sortedKeys returns a map's keys in a stable order (edits apply in it, and
 // are undone in the reverse).
 func sortedKeys[V any](m map[string]V) []string {
