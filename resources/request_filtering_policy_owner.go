@@ -79,7 +79,7 @@ func parseWant(loc, want string) (policyWanted, error) {
 // scope's own entries w does not list. It reads the file as readPolicy
 // does, so that a policy holds its value exactly when its plan is empty.
 func observe(d *apphost.Doc, w policyWanted) (policyText, error) {
-	t := wantText(policyWanted{})
+	var t policyText
 	loc := w.location
 	allowed := func(c apphost.Collection, keys map[string]bool) (map[string]bool, error) {
 		var out map[string]bool
