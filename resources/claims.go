@@ -2,7 +2,6 @@ package resources
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -101,9 +100,3 @@ func (pd *ProviderData) claimHost(host types.String) string {
 	}
 	return pd.Pool.Canonical(h)
 }
-
-// claimScope normalises a location as IIS compares them.
-func claimScope(location string) string { return strings.ToLower(strings.Trim(location, "/")) }
-
-// claimKey normalises a key as IIS compares them (case-insensitively).
-func claimKey(key string) string { return strings.ToLower(key) }

@@ -3,6 +3,8 @@ package resources
 import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dp-tools/terraform-provider-iis/internal/ownership"
 )
 
 // claimSingle registers the entry a single-entry resource's plan manages,
@@ -13,7 +15,7 @@ func claimSingle(pd *ProviderData, typeName, collection string, host, loc, key t
 		return
 	}
 	who := claimant{typeName: typeName, id: keyID(host.ValueString(), loc.ValueString(), key.ValueString())}
-	c := claim{host: pd.claimHost(host), scope: claimScope(loc.ValueString()), collection: collection, key: claimKey(key.ValueString())}
+	c := claim{host: pd.claimHost(host), scope: ownership.Canonical(loc.ValueString()), collection: collection, key: ownership.Canonical(key.ValueString())}
 	if msg := pd.claims.add(who, []claim{c}); msg != "" {
 		resp.Diagnostics.AddError("Two resources manage the same request filtering entry", msg)
 	}

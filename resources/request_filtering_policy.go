@@ -21,6 +21,7 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
+	"github.com/dp-tools/terraform-provider-iis/internal/ownership"
 )
 
 // RequestFilteringPolicy is iis_request_filtering_policy: the request
@@ -129,11 +130,11 @@ func (r *RequestFilteringPolicy) ModifyPlan(ctx context.Context, req resource.Mo
 	if resp.Diagnostics.HasError() || plan.Host.IsUnknown() || plan.Location.IsUnknown() {
 		return
 	}
-	host, sc := r.data.claimHost(plan.Host), claimScope(plan.Location.ValueString())
+	host, sc := r.data.claimHost(plan.Host), ownership.Canonical(plan.Location.ValueString())
 	var claims []claim
 	add := func(collection string, keys []string) {
 		for _, k := range keys {
-			claims = append(claims, claim{host: host, scope: sc, collection: collection, key: claimKey(k)})
+			claims = append(claims, claim{host: host, scope: sc, collection: collection, key: ownership.Canonical(k)})
 		}
 	}
 	exts, _ := boolMap(ctx, plan.FileExtensions)
