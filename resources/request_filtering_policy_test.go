@@ -178,7 +178,7 @@ func TestAccPolicy_conflict(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("simulator only")
 	}
-	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET)))
+	tg := acctest.NewDPTarget(t, testfixtures.ASPNET)
 	orig := tg.Read(t)
 	single := fmt.Sprintf(`
 resource "iis_request_filtering_extension" "single" {
