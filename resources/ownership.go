@@ -53,7 +53,13 @@ func loadCache(ctx context.Context, p privateGetter) (ownerCache, diag.Diagnosti
 
 func saveCache(ctx context.Context, p privateSetter, c ownerCache) diag.Diagnostics {
 	c.V = cacheVersion
-	return saveRecord(ctx, p, c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		var d diag.Diagnostics
+		d.AddError("Cannot record ownership", err.Error())
+		return d
+	}
+	return p.SetKey(ctx, ownershipKey, b)
 }
 
 // newOwnerID is a resource's identity in the record: random, so that two
