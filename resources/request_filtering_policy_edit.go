@@ -178,13 +178,14 @@ func (e *editor) do(what string) func(out []byte, err error) error {
 	}
 }
 
-// applyPolicy brings the scope to w and returns the new record. The order
+// applyPolicy brings w's scope to w and returns the new record. The order
 // is fixed so that a destroy (applyPolicy to nothing) undoes a create
 // exactly, backwards: first what is let go (applyToWebDAV, then verbs,
 // segments and extensions, each in reverse order, then the cut entries put
 // back), then what is wanted (entries an exclusive policy does not list are
 // cut, then extensions, segments and verbs in order, then applyToWebDAV).
-func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) ([]byte, policyRecord, error) {
+func applyPolicy(d *apphost.Doc, w policyWanted, old policyRecord) ([]byte, policyRecord, error) {
+	loc := w.location
 	rec := old.clone()
 	e := &editor{cur: d}
 	webdav := func(v *bool) map[apphost.Setting]*string {
@@ -323,7 +324,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 
 // releasePolicy undoes everything rec records: a destroy.
 func releasePolicy(d *apphost.Doc, loc string, rec policyRecord) ([]byte, policyRecord, error) {
-	return applyPolicy(d, policyWanted{location: loc}, loc, rec)
+	return applyPolicy(d, policyWanted{location: loc}, rec)
 }
 
 // readPolicy sets the state to what the scope has: for each listed entry

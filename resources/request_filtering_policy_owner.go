@@ -244,7 +244,7 @@ func policyOp(w policyWanted) claimOp {
 		if err != nil {
 			return nil, nil, err
 		}
-		out, next, err := applyPolicy(d, w, w.location, rec)
+		out, next, err := applyPolicy(d, w, rec)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -62,7 +62,7 @@ func TestPolicyHolds(t *testing.T) {
 			if got := m.holds(d, m.want); got != tc.holds {
 				t.Fatalf("holds(%s) = %t, want %t (the file has %s)", m.want, got, tc.holds, m.current(d))
 			}
-			out, _, err := applyPolicy(d, tc.w, "", policyRecord{})
+			out, _, err := applyPolicy(d, tc.w, policyRecord{})
 			if err != nil {
 				t.Fatal(err)
 			}
