@@ -23,16 +23,18 @@ type claim struct {
 	host, scope, collection, key string
 }
 
-// claimant is who claims: the resource type and its own identity (its
-// import ID), so that a resource planned twice does not conflict with itself.
-// policyTypeName is the resource type whose claims conflict here; the
-// record (ownership.go) names the single-entry types too.
+// The resource types, as claims and the DP's ownership record (its entries'
+// kind, ownership.go) name them. policyTypeName is the type whose claims
+// conflict here.
 const (
 	policyTypeName    = "iis_request_filtering_policy"
 	extensionTypeName = "iis_request_filtering_extension"
 	segmentTypeName   = "iis_request_filtering_hidden_segment"
+	settingsTypeName  = "iis_request_filtering_settings"
 )
 
+// claimant is who claims: the resource type and its own identity (its
+// import ID), so that a resource planned twice does not conflict with itself.
 type claimant struct {
 	typeName, id string
 }

@@ -244,7 +244,7 @@ func splitSettingsID(id string) (host, location string, ok bool) {
 // values it sets in its scope, as one entry (one resource per scope).
 func settingsEntry(host types.String, loc string, vals map[apphost.Setting]string) managed {
 	return managed{
-		kind: "iis_request_filtering_settings", host: host.ValueString(), location: loc, key: "", want: settingsText(vals),
+		kind: settingsTypeName, host: host.ValueString(), location: loc, key: "", want: settingsText(vals),
 		id: settingsID(host.ValueString(), loc),
 		holds: func(d *apphost.Doc, want string) bool {
 			p, err := d.Effective(loc)
