@@ -2,10 +2,8 @@ package resources
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -25,16 +23,18 @@ type claim struct {
 	host, scope, collection, key string
 }
 
-// claimant is who claims: the resource type and its own identity (its
-// import ID), so that a resource planned twice does not conflict with itself.
-// policyTypeName is the resource type whose claims conflict here; the
-// record (ownership.go) names the single-entry types too.
+// The resource types, as claims and the DP's ownership record (its entries'
+// kind, ownership.go) name them. policyTypeName is the type whose claims
+// conflict here.
 const (
 	policyTypeName    = "iis_request_filtering_policy"
 	extensionTypeName = "iis_request_filtering_extension"
 	segmentTypeName   = "iis_request_filtering_hidden_segment"
+	settingsTypeName  = "iis_request_filtering_settings"
 )
 
+// claimant is who claims: the resource type and its own identity (its
+// import ID), so that a resource planned twice does not conflict with itself.
 type claimant struct {
 	typeName, id string
 }
@@ -102,12 +102,3 @@ func (pd *ProviderData) claimHost(host types.String) string {
 	}
 	return pd.Pool.Canonical(h)
 }
-
-// pathOf is a top-level attribute path.
-func pathOf(name string) path.Path { return path.Root(name) }
-
-// claimScope normalises a location as IIS compares them.
-func claimScope(location string) string { return strings.ToLower(strings.Trim(location, "/")) }
-
-// claimKey normalises a key as IIS compares them (case-insensitively).
-func claimKey(key string) string { return strings.ToLower(key) }

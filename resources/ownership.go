@@ -53,7 +53,13 @@ func loadCache(ctx context.Context, p privateGetter) (ownerCache, diag.Diagnosti
 
 func saveCache(ctx context.Context, p privateSetter, c ownerCache) diag.Diagnostics {
 	c.V = cacheVersion
-	return saveRecord(ctx, p, c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		var d diag.Diagnostics
+		d.AddError("Cannot record ownership", err.Error())
+		return d
+	}
+	return p.SetKey(ctx, ownershipKey, b)
 }
 
 // newOwnerID is a resource's identity in the record: random, so that two
@@ -130,8 +136,23 @@ func (m managed) subjectName() string {
 }
 
 func (m managed) subject(d *apphost.Doc) ownership.Subject {
-	return ownership.Subject{Kind: m.kind, Location: m.location, Key: m.key, Current: m.current(d),
-		Holds: func(w string) bool { return m.holds(d, w) }}
+	return ownership.Subject{Kind: m.kind, Location: m.location, Key: m.key, Current: m.current(d), Holds: m.holdsIn(d)}
+}
+
+// holdsIn is m.holds against d, worked out once per value: Record.Claim
+// and Release ask it twice for each owner, and the owners of an entry
+// mostly share one value, while a policy's holds parses the value and
+// reads every key it lists from d.
+func (m managed) holdsIn(d *apphost.Doc) func(want string) bool {
+	known := map[string]bool{}
+	return func(want string) bool {
+		v, ok := known[want]
+		if !ok {
+			v = m.holds(d, want)
+			known[want] = v
+		}
+		return v
+	}
 }
 
 func (m managed) owner(id string) ownership.Owner {

@@ -62,16 +62,8 @@ func (pd *ProviderData) planClaim(ctx context.Context, req resource.ModifyPlanRe
 		id = newOwnerID() // a create: the claim of an owner not yet known
 	}
 	s := m.subject(d)
-	before := rec.Find(m.kind, m.location, m.key)
-	var others []ownership.Owner
-	if before != nil {
-		for _, o := range before.Owners {
-			if o.ID != id && s.Holds(o.Want) {
-				others = append(others, o)
-			}
-		}
-	}
-	if _, err := rec.Claim(s, m.owner(id), c.TakenOver); err != nil {
+	e, err := rec.Claim(s, m.owner(id), c.TakenOver)
+	if err != nil {
 		// A warning, not an error: Terraform plans the configuration in
 		// normal mode before a destroy too (its pre-destroy refresh), and
 		// an error there would stop `terraform destroy` of the very state
@@ -82,6 +74,9 @@ func (pd *ProviderData) planClaim(ctx context.Context, req resource.ModifyPlanRe
 	if !creating {
 		return
 	}
+	// The claim keeps the owners whose value the file holds, then this
+	// one: the others are those the create will share the entry with.
+	others := e.Owners[:len(e.Owners)-1]
 	switch {
 	case len(others) > 0:
 		names := make([]string, len(others))
@@ -90,7 +85,7 @@ func (pd *ProviderData) planClaim(ctx context.Context, req resource.ModifyPlanRe
 		}
 		resp.Diagnostics.AddWarning(capitalized(what(name))+" is already managed",
 			fmt.Sprintf("Apply shares the entry (now %s) with %s: destroying one of them leaves it as it is, and the last one gives back its value from before Terraform (%s). "+
-				"If that resource is this one under a former address, a `moved` block says so. If no state holds it because its apply was killed before it saved its state (a second Ctrl-C, a crash), import this resource instead of creating it (`terraform import <address> %q`: the import takes over every recorded claim), and its destroy then gives back the value from before Terraform.", s.Current, strings.Join(names, "; and by "), before.Before, m.id))
+				"If that resource is this one under a former address, a `moved` block says so. If no state holds it because its apply was killed before it saved its state (a second Ctrl-C, a crash), import this resource instead of creating it (`terraform import <address> %q`: the import takes over every recorded claim), and its destroy then gives back the value from before Terraform.", s.Current, strings.Join(names, "; and by "), e.Before, m.id))
 	case m.exists != nil && m.exists(d):
 		resp.Diagnostics.AddWarning(capitalized(what(name))+" will be adopted",
 			fmt.Sprintf("%s on %s already has the entry (%s): apply adopts it and sets %s, and destroy gives back %s.", store.Path(), name, s.Current, m.want, s.Current))

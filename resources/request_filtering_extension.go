@@ -116,13 +116,13 @@ func (r *RequestFilteringExtension) ModifyPlan(ctx context.Context, req resource
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	// A policy planned beside it for the same entry is refused.
-	r.policyClaim(ctx, req, resp)
 	var plan extensionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// A policy planned beside it for the same entry is refused.
+	claimSingle(r.data, extensionTypeName, "fileExtensions", plan.Host, plan.Location, plan.Extension, resp)
 	loc, ext := plan.Location.ValueString(), plan.Extension.ValueString()
 	r.data.planClaim(ctx, req, resp, plan.Host, extensionEntry(plan.Host, loc, ext, plan.Allowed.ValueBool()).siteOptional(plan.AllowMissingSite).
 		known(plan.Host, plan.Location, plan.Extension, plan.Allowed, plan.AllowMissingSite), func(h string) string { return where(h, loc, ext) })

@@ -107,13 +107,13 @@ func (r *RequestFilteringHiddenSegment) ModifyPlan(ctx context.Context, req reso
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	// A policy planned beside it for the same entry is refused.
-	r.policyClaim(ctx, req, resp)
 	var plan segmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// A policy planned beside it for the same entry is refused.
+	claimSingle(r.data, segmentTypeName, "hiddenSegments", plan.Host, plan.Location, plan.Segment, resp)
 	loc, seg := plan.Location.ValueString(), plan.Segment.ValueString()
 	r.data.planClaim(ctx, req, resp, plan.Host, segmentEntry(plan.Host, loc, seg).siteOptional(plan.AllowMissingSite).
 		known(plan.Host, plan.Location, plan.Segment, plan.AllowMissingSite), func(h string) string { return where(h, loc, segmentWhat(seg)) })

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
 	"github.com/dp-tools/terraform-provider-iis/internal/hostconfig"
+	"github.com/dp-tools/terraform-provider-iis/internal/ownership"
 )
 
 // RequestFilteringPolicy is iis_request_filtering_policy: the request
@@ -129,11 +130,11 @@ func (r *RequestFilteringPolicy) ModifyPlan(ctx context.Context, req resource.Mo
 	if resp.Diagnostics.HasError() || plan.Host.IsUnknown() || plan.Location.IsUnknown() {
 		return
 	}
-	host, sc := r.data.claimHost(plan.Host), claimScope(plan.Location.ValueString())
+	host, sc := r.data.claimHost(plan.Host), ownership.Canonical(plan.Location.ValueString())
 	var claims []claim
 	add := func(collection string, keys []string) {
 		for _, k := range keys {
-			claims = append(claims, claim{host: host, scope: sc, collection: collection, key: claimKey(k)})
+			claims = append(claims, claim{host: host, scope: sc, collection: collection, key: ownership.Canonical(k)})
 		}
 	}
 	exts, _ := boolMap(ctx, plan.FileExtensions)
@@ -195,7 +196,7 @@ func (r *RequestFilteringPolicy) Update(ctx context.Context, req resource.Update
 	if !ok {
 		return
 	}
-	c, diags := loadPolicyCache(ctx, req.Private)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -215,7 +216,7 @@ func (r *RequestFilteringPolicy) Delete(ctx context.Context, req resource.Delete
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c, diags := loadPolicyCache(ctx, req.Private)
+	c, diags := loadCache(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	want, ok := policyWant(ctx, state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || !ok {
@@ -299,41 +300,8 @@ func (r *RequestFilteringPolicy) Read(ctx context.Context, req resource.ReadRequ
 // ImportState takes the location ("/" for the server scope) or
 // host|location. The scope's own entries become the managed ones.
 func (r *RequestFilteringPolicy) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	host, loc, ok := splitSettingsID(req.ID)
-	if !ok {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("%q: use the location (\"Default Web Site/SMS_DP_SMSPKG$\"), \"/\" for the server scope, "+
-				"or \"host|location\" (\"dp01.corp.example|\" for the server scope of a resource with its own host).", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
-	if host != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("exclusive"), false)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), settingsID(host, loc))...)
-	resp.Diagnostics.Append(markImporting(ctx, resp.Private)...)
-}
-
-// verbValidator checks an HTTP verb: a token of RFC 9110, section 9.1.
-type verbValidator struct{}
-
-func (verbValidator) Description(context.Context) string {
-	return "an HTTP method name such as TRACE or PROPFIND (letters, digits and the token characters of RFC 9110)"
-}
-func (v verbValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v verbValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	s := req.ConfigValue.ValueString()
-	ok := s != ""
-	for _, c := range s {
-		ok = ok && (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c))
-	}
-	if !ok {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid verb", fmt.Sprintf("verb %q: use %s.", s, v.Description(ctx)))
+	if importScope(ctx, req.ID, &resp.State, resp.Private, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("exclusive"), false)...)
 	}
 }
 

@@ -101,26 +101,6 @@ func (r policyRecord) clone() policyRecord {
 	return c
 }
 
-// legacyPolicyKey is where policies kept their record in private state
-// before the record on the DP existed.
-const legacyPolicyKey = "policy"
-
-// loadPolicyCache is the policy's cache (loadCache), or, for a policy
-// created before the record on the DP existed, its old record as the
-// cache's undo.
-func loadPolicyCache(ctx context.Context, p privateGetter) (ownerCache, diag.Diagnostics) {
-	c, diags := loadCache(ctx, p)
-	if diags.HasError() || c.Owner != "" || c.Undo != nil {
-		return c, diags
-	}
-	b, d := p.GetKey(ctx, legacyPolicyKey)
-	diags.Append(d...)
-	if len(b) > 0 {
-		c.Undo = b
-	}
-	return c, diags
-}
-
 // importedRecord is the record of a policy that was imported: every entry
 // it lists counts as added, so destroy removes it (as for an imported
 // single-entry resource), and applyToWebDAV as absent before.
@@ -198,13 +178,14 @@ func (e *editor) do(what string) func(out []byte, err error) error {
 	}
 }
 
-// applyPolicy brings the scope to w and returns the new record. The order
+// applyPolicy brings w's scope to w and returns the new record. The order
 // is fixed so that a destroy (applyPolicy to nothing) undoes a create
 // exactly, backwards: first what is let go (applyToWebDAV, then verbs,
 // segments and extensions, each in reverse order, then the cut entries put
 // back), then what is wanted (entries an exclusive policy does not list are
 // cut, then extensions, segments and verbs in order, then applyToWebDAV).
-func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) ([]byte, policyRecord, error) {
+func applyPolicy(d *apphost.Doc, w policyWanted, old policyRecord) ([]byte, policyRecord, error) {
+	loc := w.location
 	rec := old.clone()
 	e := &editor{cur: d}
 	webdav := func(v *bool) map[apphost.Setting]*string {
@@ -343,7 +324,7 @@ func applyPolicy(d *apphost.Doc, w policyWanted, loc string, old policyRecord) (
 
 // releasePolicy undoes everything rec records: a destroy.
 func releasePolicy(d *apphost.Doc, loc string, rec policyRecord) ([]byte, policyRecord, error) {
-	return applyPolicy(d, policyWanted{location: loc}, loc, rec)
+	return applyPolicy(d, policyWanted{location: loc}, rec)
 }
 
 // readPolicy sets the state to what the scope has: for each listed entry

@@ -79,7 +79,7 @@ func parseWant(loc, want string) (policyWanted, error) {
 // scope's own entries w does not list. It reads the file as readPolicy
 // does, so that a policy holds its value exactly when its plan is empty.
 func observe(d *apphost.Doc, w policyWanted) (policyText, error) {
-	t := wantText(policyWanted{})
+	var t policyText
 	loc := w.location
 	allowed := func(c apphost.Collection, keys map[string]bool) (map[string]bool, error) {
 		var out map[string]bool
@@ -209,9 +209,10 @@ func liveOwners(d *apphost.Doc, e ownership.Entry) []ownership.Owner {
 	default:
 		return nil
 	}
+	holds := m.holdsIn(d)
 	var out []ownership.Owner
 	for _, o := range e.Owners {
-		if m.holds(d, o.Want) {
+		if holds(o.Want) {
 			out = append(out, o)
 		}
 	}
@@ -243,7 +244,7 @@ func policyOp(w policyWanted) claimOp {
 		if err != nil {
 			return nil, nil, err
 		}
-		out, next, err := applyPolicy(d, w, w.location, rec)
+		out, next, err := applyPolicy(d, w, rec)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -62,7 +62,7 @@ func TestPolicyHolds(t *testing.T) {
 			if got := m.holds(d, m.want); got != tc.holds {
 				t.Fatalf("holds(%s) = %t, want %t (the file has %s)", m.want, got, tc.holds, m.current(d))
 			}
-			out, _, err := applyPolicy(d, tc.w, "", policyRecord{})
+			out, _, err := applyPolicy(d, tc.w, policyRecord{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,5 +97,27 @@ func TestPolicyCovers(t *testing.T) {
 		if got := w.covers(tc.kind, tc.key); got != tc.want {
 			t.Errorf("covers(%s %q, exclusive=%t) = %t, want %t", tc.kind, tc.key, tc.exclusive, got, tc.want)
 		}
+	}
+}
+
+// TestHoldsOncePerValue: the record's check of an entry's owners against
+// the file works a value out once, however many owners share it and
+// however often Claim asks, and still answers each value on its own.
+func TestHoldsOncePerValue(t *testing.T) {
+	d, err := apphost.Parse(testfixtures.Read(t, testfixtures.ASPNET))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	m := managed{kind: extensionTypeName, location: "", key: ".config", current: func(*apphost.Doc) string { return "allowed=false" },
+		holds: func(_ *apphost.Doc, want string) bool { calls[want]++; return want == "allowed=false" }}
+	s := m.subject(d)
+	for range 3 {
+		if !s.Holds("allowed=false") || s.Holds("allowed=true") {
+			t.Fatal("holdsIn answers another value than holds")
+		}
+	}
+	if calls["allowed=false"] != 1 || calls["allowed=true"] != 1 {
+		t.Fatalf("holds ran %v times per value, want once each", calls)
 	}
 }

@@ -178,7 +178,7 @@ func TestAccPolicy_conflict(t *testing.T) {
 	if acctest.Real() {
 		t.Skip("simulator only")
 	}
-	tg := acctest.NewSimTarget(t, testfixtures.ASPNET, testfixtures.AsDistributionPoint(t, testfixtures.Read(t, testfixtures.ASPNET)))
+	tg := acctest.NewDPTarget(t, testfixtures.ASPNET)
 	orig := tg.Read(t)
 	single := fmt.Sprintf(`
 resource "iis_request_filtering_extension" "single" {
@@ -192,6 +192,16 @@ resource "iis_request_filtering_extension" "single" {
 		Steps: []resource.TestStep{
 			{
 				Config:      policyConfig(tg, `  file_extensions = { ".mdb" = true }`) + single,
+				ExpectError: regexp.MustCompile(`Two resources manage the same request filtering entry`),
+			},
+			{
+				// The hidden segment resource registers its entry too.
+				Config: policyConfig(tg, `  allowed_hidden_segments = ["BIN"]`) + fmt.Sprintf(`
+resource "iis_request_filtering_hidden_segment" "single" {
+  location = %q
+  segment  = "bin"
+}
+`, acctest.PkgLocation),
 				ExpectError: regexp.MustCompile(`Two resources manage the same request filtering entry`),
 			},
 			{

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -245,7 +244,7 @@ func splitSettingsID(id string) (host, location string, ok bool) {
 // values it sets in its scope, as one entry (one resource per scope).
 func settingsEntry(host types.String, loc string, vals map[apphost.Setting]string) managed {
 	return managed{
-		kind: "iis_request_filtering_settings", host: host.ValueString(), location: loc, key: "", want: settingsText(vals),
+		kind: settingsTypeName, host: host.ValueString(), location: loc, key: "", want: settingsText(vals),
 		id: settingsID(host.ValueString(), loc),
 		holds: func(d *apphost.Doc, want string) bool {
 			p, err := d.Effective(loc)
@@ -546,17 +545,5 @@ func (r *RequestFilteringSettings) Delete(ctx context.Context, req resource.Dele
 // ImportState takes the location ("/" for the server scope) or
 // host|location. The settings the scope writes itself become managed.
 func (r *RequestFilteringSettings) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	host, loc, ok := splitSettingsID(req.ID)
-	if !ok {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("%q: use the location (\"Default Web Site/SMS_DP_SMSPKG$\"), \"/\" for the server scope, "+
-				"or \"host|location\" (\"dp01.corp.example|\" for the server scope of a resource with its own host).", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("location"), loc)...)
-	if host != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), settingsID(host, loc))...)
-	resp.Diagnostics.Append(markImporting(ctx, resp.Private)...)
+	importScope(ctx, req.ID, &resp.State, resp.Private, &resp.Diagnostics)
 }

@@ -2,7 +2,6 @@ package resources
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -57,18 +56,6 @@ type privateSetter interface {
 }
 type privateGetter interface {
 	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
-}
-
-// saveRecord stores v, what a create or update did, as JSON in a
-// resource's private state, for the delete that undoes it.
-func saveRecord(ctx context.Context, p privateSetter, v any) diag.Diagnostics {
-	b, err := json.Marshal(v)
-	if err != nil {
-		var d diag.Diagnostics
-		d.AddError("Cannot record ownership", err.Error())
-		return d
-	}
-	return p.SetKey(ctx, ownershipKey, b)
 }
 
 // importingKey marks a resource that ImportState has just made, until its

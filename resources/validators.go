@@ -31,23 +31,7 @@ func (v extensionValidator) ValidateString(_ context.Context, req validator.Stri
 		return
 	}
 	s := req.ConfigValue.ValueString()
-	var problem string
-	switch {
-	case s == "":
-		problem = "it is empty"
-	case strings.TrimSpace(s) != s:
-		problem = "it starts or ends with white space"
-	case !strings.HasPrefix(s, "."):
-		problem = "it does not start with a dot"
-	case len(s) > maxExtensionLen:
-		problem = fmt.Sprintf("it is %d characters long; IIS file extensions here are at most %d", len(s), maxExtensionLen)
-	case strings.HasPrefix(s, ".."):
-		problem = "it starts with two dots"
-	case strings.ContainsAny(s, "*?"):
-		problem = "wildcards are not extensions: request filtering matches one extension per entry"
-	case !extensionPattern.MatchString(s):
-		problem = "it holds characters that cannot be part of a file extension (spaces, quotes, < > & / \\ : | or non-ASCII), or it ends with a dot"
-	}
+	problem := extensionProblem(s)
 	if problem != "" {
 		if fix := suggestExtension(s); fix != "" {
 			problem += fmt.Sprintf("; write %q", fix)
@@ -55,6 +39,29 @@ func (v extensionValidator) ValidateString(_ context.Context, req validator.Stri
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid file extension",
 			fmt.Sprintf("extension = %q: %s. An extension %s.", s, problem, v.Description(context.Background())))
 	}
+}
+
+// extensionProblem says what makes s no file extension IIS request
+// filtering can match, or "" when it is one: the validator's rules, shared
+// with suggestExtension and ExtensionAllowable so that all three agree.
+func extensionProblem(s string) string {
+	switch {
+	case s == "":
+		return "it is empty"
+	case strings.TrimSpace(s) != s:
+		return "it starts or ends with white space"
+	case !strings.HasPrefix(s, "."):
+		return "it does not start with a dot"
+	case len(s) > maxExtensionLen:
+		return fmt.Sprintf("it is %d characters long; IIS file extensions here are at most %d", len(s), maxExtensionLen)
+	case strings.HasPrefix(s, ".."):
+		return "it starts with two dots"
+	case strings.ContainsAny(s, "*?"):
+		return "wildcards are not extensions: request filtering matches one extension per entry"
+	case !extensionPattern.MatchString(s):
+		return "it holds characters that cannot be part of a file extension (spaces, quotes, < > & / \\ : | or non-ASCII), or it ends with a dot"
+	}
+	return ""
 }
 
 // suggestExtension returns the extension a user most likely meant by s, or
@@ -66,7 +73,7 @@ func suggestExtension(s string) string {
 	t := strings.TrimSpace(s)
 	t = strings.TrimLeft(t, "*")
 	t = "." + strings.TrimLeft(t, ".")
-	if t == s || len(t) > maxExtensionLen || !extensionPattern.MatchString(t) {
+	if t == s || extensionProblem(t) != "" {
 		return ""
 	}
 	return t
@@ -130,4 +137,26 @@ func pspathTail(s string) *string {
 		}
 	}
 	return nil
+}
+
+// verbValidator checks an HTTP verb: a token of RFC 9110, section 9.1.
+type verbValidator struct{}
+
+func (verbValidator) Description(context.Context) string {
+	return "an HTTP method name such as TRACE or PROPFIND (letters, digits and the token characters of RFC 9110)"
+}
+func (v verbValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v verbValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	ok := s != ""
+	for _, c := range s {
+		ok = ok && (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c))
+	}
+	if !ok {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid verb", fmt.Sprintf("verb %q: use %s.", s, v.Description(ctx)))
+	}
 }

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -96,5 +97,29 @@ func TestLocationValidator_pspath(t *testing.T) {
 	locationValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("location"), ConfigValue: types.StringValue("MACHINEROOM/app")}, resp)
 	if resp.Diagnostics.HasError() {
 		t.Fatalf("refused: %v", resp.Diagnostics)
+	}
+}
+
+// TestVerbValidator: a verb is an RFC 9110 token (what IIS matches against
+// the request line's method); anything else is refused naming the value.
+func TestVerbValidator(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"TRACE", true}, {"PROPFIND", true}, {"M-SEARCH", true}, {"get", true}, {"X_MS~1", true},
+		{"", false}, {"GET POST", false}, {"TR/ACE", false}, {"TRACE\n", false}, {"ÄRGER", false}, {"(GET)", false},
+	} {
+		resp := &validator.StringResponse{}
+		verbValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("verbs"), ConfigValue: types.StringValue(c.in)}, resp)
+		if got := !resp.Diagnostics.HasError(); got != c.ok {
+			t.Errorf("%q: accepted = %t, want %t (%v)", c.in, got, c.ok, resp.Diagnostics)
+			continue
+		}
+		if !c.ok {
+			if d := resp.Diagnostics[0]; d.Summary() != "Invalid verb" || !strings.Contains(d.Detail(), fmt.Sprintf("verb %q: use an HTTP method name", c.in)) {
+				t.Errorf("%q: the error should name the verb and what to write: %s: %s", c.in, d.Summary(), d.Detail())
+			}
+		}
 	}
 }
