@@ -63,14 +63,20 @@ func FailureNames() []string {
 	return names
 }
 
-// FailureDoc describes a failure name ("" for an unknown name).
-func FailureDoc(name string) string {
+// specNamed finds a failure of the catalogue by its name.
+func specNamed(name string) (failureSpec, bool) {
 	for _, s := range failureSpecs() {
 		if s.name == name {
-			return s.doc
+			return s, true
 		}
 	}
-	return ""
+	return failureSpec{}, false
+}
+
+// FailureDoc describes a failure name ("" for an unknown name).
+func FailureDoc(name string) string {
+	s, _ := specNamed(name)
+	return s.doc
 }
 
 // Injection asks for a modelled failure: at every occurrence of its
@@ -135,17 +141,11 @@ func NewFailures(injs ...Injection) (*Failures, error) {
 func (f *Failures) Set(injs ...Injection) error {
 	rules := make([]*failRule, 0, len(injs))
 	for _, inj := range injs {
-		var spec *failureSpec
-		for _, s := range failureSpecs() {
-			if s.name == inj.Name {
-				spec = &s
-				break
-			}
-		}
-		if spec == nil {
+		spec, ok := specNamed(inj.Name)
+		if !ok {
 			return fmt.Errorf("no such failure %q", inj.Name)
 		}
-		rules = append(rules, &failRule{inj: inj, spec: *spec})
+		rules = append(rules, &failRule{inj: inj, spec: spec})
 	}
 	f.mu.Lock()
 	f.rules = rules
