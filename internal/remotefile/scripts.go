@@ -148,8 +148,10 @@ try {
 // Step by step, so that the live file is always the old file or the new one,
 // whatever fails and wherever the process dies:
 //  0. writers of one file on one host take turns through a named mutex
-//     (Windows releases it when a process dies), taken inside the try so
-//     that every failure is answered;
+//     (Windows releases it when a process dies, and the next WaitOne throws
+//     AbandonedMutexException while granting it: Mutex class documentation;
+//     a Global\ name needs no privilege, "Kernel Object Namespaces"), taken
+//     inside the try so that every failure is answered;
 //  1. Repair-Live puts back what an interrupted write left (see common);
 //     only then are leftovers of interrupted runs (our *.tf-*.tmp files)
 //     deleted;

@@ -145,8 +145,11 @@ func (f fileAPI) Move(src, dst string) {
 // replaced file's name and the replaced file goes to the backup name. Its
 // documented failures leave these states:
 //   - 1175 ERROR_UNABLE_TO_REMOVE_REPLACED: both files keep their names;
-//   - 1176 ERROR_UNABLE_TO_MOVE_REPLACEMENT, a backup name given: both keep
-//     their names;
+//   - 1176 ERROR_UNABLE_TO_MOVE_REPLACEMENT: with a backup name both keep
+//     their names; without one the replaced file no longer exists and the
+//     replacement keeps its name (the scripts always name a backup; the
+//     model keeps the harsher state so that a script that stops naming one
+//     is caught);
 //   - 1177 ERROR_UNABLE_TO_MOVE_REPLACEMENT_2: the replaced file is under
 //     the backup name, the replacement under its own, the live path empty;
 //   - sharing violation (32; the replacement is opened without sharing) and
@@ -167,10 +170,10 @@ func (f fileAPI) Replace(src, dst, bak string) {
 		case "replace-1175":
 			panic(errReplace(1175))
 		case "replace-1176":
-			panic(errReplace(1176))
+			panic(errReplace1176(ld, lb))
 		case "replace-1177", "kill-in-replace":
 			if lb == "" { // without a backup name there is no 1177
-				panic(errReplace(1176))
+				panic(errReplace1176(ld, lb))
 			}
 			if err := os.Rename(ld, lb); err != nil {
 				panic(errAccessDenied(dst))
@@ -202,6 +205,16 @@ func (f fileAPI) Replace(src, dst, bak string) {
 		_ = os.Remove(ls)
 	}
 	f.r.leave("replace")
+}
+
+// errReplace1176 leaves the state ERROR_UNABLE_TO_MOVE_REPLACEMENT documents
+// and returns its exception: without a backup name, the replaced file is
+// gone.
+func errReplace1176(live, backup string) *dotnetError {
+	if backup == "" {
+		_ = os.Remove(live)
+	}
+	return errReplace(1176)
 }
 
 // childItem is what the scripts use of a Get-ChildItem result.
@@ -238,7 +251,11 @@ func (d dirAPI) GetChildItem(dir, filter string) []childItem {
 
 // mutexAPI is the named Global\ mutex of the write lock. Windows releases a
 // mutex whose owner dies and gives the next waiter AbandonedMutexException
-// (it then owns the mutex).
+// (it then owns the mutex): Mutex class and AbandonedMutexException
+// documentation (learn.microsoft.com/dotnet/api/system.threading.mutex,
+// "abandoned mutex"; WaitForSingleObject, WAIT_ABANDONED). A Global\ name
+// needs no SeCreateGlobalPrivilege ("Kernel Object Namespaces": only file
+// mappings and symbolic links do), so a filtered token can create it.
 type mutexAPI struct{ r *scriptRun }
 
 // New is New-Object Threading.Mutex: one mutex per file on the host.
