@@ -248,8 +248,7 @@ func (s *Store) Read(ctx context.Context) (*apphost.Doc, error) {
 type readMode int
 
 const (
-	readCached  readMode = iota // the cached copy will do
-	readShared                  // ...and so will the cached failure of a read
+	readShared  readMode = iota // the cached copy will do, and so will the cached failure of a read
 	readFresh                   // read the file again
 	readSettled                 // read it again once a write in progress on the host ends
 )
@@ -263,7 +262,7 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 	if s.down != nil {
 		return snapshot{}, s.down
 	}
-	if s.opts.Cache && mode <= readShared {
+	if s.opts.Cache && mode == readShared {
 		if s.cache.file != nil {
 			s.count(func(st *Stats) { st.CacheHits++ })
 			snap, err := s.cachedSnapshot()
@@ -272,7 +271,7 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 			}
 			return snap, nil
 		}
-		if mode == readShared && s.failed != nil {
+		if s.failed != nil {
 			return snapshot{}, s.failed
 		}
 	}
