@@ -514,7 +514,10 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			}
 			mode = readFresh             // the cached copy is stale: read the file again...
 			if conflict.Current != nil { // ...unless the host sent it along
-				if d, perr := apphost.Parse(conflict.Current.Content); perr == nil {
+				var d *apphost.Doc
+				var perr error
+				s.opts.Work.do(func() { d, perr = apphost.Parse(conflict.Current.Content) })
+				if perr == nil {
 					cur := conflict.Current
 					cur.Path = snap.file.Path
 					next = &snapshot{file: cur, doc: d}
