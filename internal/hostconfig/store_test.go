@@ -96,16 +96,26 @@ func TestUpdateWritesAndKeepsBoundedBackups(t *testing.T) {
 	}
 	now, _ := os.ReadFile(file)
 	want := orig
+	var versions [][]byte // the file before each update
 	for _, ext := range []string{".config", ".mdb", ".cs", ".vb"} {
+		versions = append(versions, want)
 		want = bytes.Replace(want, []byte(`<add fileExtension="`+ext+`" allowed="false" />`), []byte(`<add fileExtension="`+ext+`" allowed="true" />`), 1)
 	}
 	if !bytes.Equal(now, want) {
 		t.Fatal("file on disk is not the original with exactly the four entries changed")
 	}
-	backups, _ := filepath.Glob(file + ".tf-backup-*")
+	backups, _ := filepath.Glob(file + ".tf-backup-*") // sorted: oldest first
 	tmps, _ := filepath.Glob(file + ".tf-*.tmp")
 	if len(backups) != 2 || len(tmps) != 0 {
 		t.Fatalf("backups %v, temporary files %v: want 2 backups and no temporary file", backups, tmps)
+	}
+	// The backups kept are the newest: byte for byte the file each of the
+	// last two updates replaced.
+	for i, b := range backups {
+		got, _ := os.ReadFile(b)
+		if !bytes.Equal(got, versions[2+i]) {
+			t.Errorf("backup %s is not the file update %d replaced", filepath.Base(b), 3+i)
+		}
 	}
 }
 
