@@ -147,6 +147,11 @@ func TestEachFailureAnswersAndKeepsTheFile(t *testing.T) {
 			if !bytes.Equal(got.Content, fx.old) && !bytes.Equal(got.Content, fx.new) {
 				t.Fatal("next read: neither old nor new")
 			}
+			// A missing live file is repaired from this write's backup,
+			// which is the file that was live: the old one.
+			if tc.missing && !bytes.Equal(got.Content, fx.old) {
+				t.Fatal("next read: the repaired file is not the one that was live before the write")
+			}
 			if !bytes.Equal(fx.live(t), got.Content) {
 				t.Fatal("next read: the file on disk is not what was read")
 			}
