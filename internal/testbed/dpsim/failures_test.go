@@ -391,3 +391,25 @@ func TestReplaceFailuresLeaveTheDocumentedFiles(t *testing.T) {
 		})
 	}
 }
+
+// A config_path in a folder that does not exist: on Windows GetAttributes
+// and ReadAllBytes throw DirectoryNotFoundException (ERROR_PATH_NOT_FOUND),
+// not FileNotFoundException, so Test-Missing is false and no repair is
+// tried. The read answers not_found with the hint to check config_path;
+// the write fails listing the folder (Get-ChildItem's ItemNotFoundException,
+// an error) and never claims a live file went missing in a replace.
+func TestPathInAMissingFolderIsNotFound(t *testing.T) {
+	const missing = `C:\NoSuchFolder\applicationHost.config`
+	fx := newFixture(t)
+	_, err := fx.c.Read(context.Background(), missing)
+	if !remotefile.IsCode(err, remotefile.CodeNotFound) || !strings.Contains(err.Error(), "config_path") {
+		t.Errorf("read: want not_found naming config_path, got %v", err)
+	}
+	_, err = fx.c.Write(context.Background(), missing, remotefile.Hash(fx.old), fx.new)
+	if !remotefile.IsCode(err, remotefile.CodeError) || !strings.Contains(err.Error(), `Cannot find path 'C:\NoSuchFolder'`) {
+		t.Errorf("write: want an error naming the missing folder, got %v", err)
+	}
+	if !bytes.Equal(fx.live(t), fx.old) {
+		t.Error("the live file changed")
+	}
+}

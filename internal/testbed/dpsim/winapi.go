@@ -35,9 +35,16 @@ func (f fileAPI) guard(p string) {
 	}
 }
 
+// local maps p onto the simulated folder. A path in another folder throws
+// what .NET Framework throws for ERROR_PATH_NOT_FOUND, a file the folder
+// does not have what it throws for ERROR_FILE_NOT_FOUND: the scripts tell
+// the two apart (Test-Missing).
 func (f fileAPI) local(p string) string {
 	l, err := f.r.h.local(p)
 	if err != nil {
+		if i := strings.LastIndexByte(p, '\\'); i < 0 || !strings.EqualFold(p[:i], ConfigDir) {
+			panic(errDirNotFound(p))
+		}
 		panic(errFileNotFound(p))
 	}
 	return l
