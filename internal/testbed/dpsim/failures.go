@@ -18,10 +18,11 @@ type failureSpec struct {
 	// everyScript: a condition of the host that every script meets (reads
 	// too); other failures count and strike in write scripts only.
 	everyScript bool
-	doc         string
+	doc         string // what the failure models, for the reader of the catalogue
 }
 
-// failureSpecs is the catalogue `dpsim -fail help` prints, in that order.
+// failureSpecs is the catalogue; `dpsim -fail help` prints its names, in
+// that order.
 func failureSpecs() []failureSpec {
 	return []failureSpec{
 		{name: "replace-1175", prim: "replace", doc: "ReplaceFile fails with ERROR_UNABLE_TO_REMOVE_REPLACED: both files keep their names"},
@@ -73,12 +74,6 @@ func specNamed(name string) (failureSpec, bool) {
 	return failureSpec{}, false
 }
 
-// FailureDoc describes a failure name ("" for an unknown name).
-func FailureDoc(name string) string {
-	s, _ := specNamed(name)
-	return s.doc
-}
-
 // Injection asks for a modelled failure: at every occurrence of its
 // primitive (N = 0) or only at the Nth.
 type Injection struct {
@@ -110,7 +105,7 @@ func ParseInjections(spec string) ([]Injection, error) {
 			}
 			inj.N = v
 		}
-		if FailureDoc(name) == "" {
+		if _, ok := specNamed(name); !ok {
 			return nil, fmt.Errorf("%q: no such failure (dpsim -fail help lists them)", name)
 		}
 		out = append(out, inj)
