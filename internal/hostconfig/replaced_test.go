@@ -47,4 +47,13 @@ func TestWriteReplacedByAnotherWriter(t *testing.T) {
 	if !bytes.Contains(d.Bytes(), theirs) {
 		t.Error("the next read returned the provider's own copy, not the file the other writer left on the host")
 	}
+	// Neither edit is lost: the host's file, byte for byte what the next
+	// read returned, holds the provider's change under the other writer's.
+	onDisk, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(onDisk, d.Bytes()) || !bytes.Contains(onDisk, []byte(`<add fileExtension=".config" allowed="true" />`)) {
+		t.Error("the file on the host lost the provider's change, or the read is not the file")
+	}
 }
