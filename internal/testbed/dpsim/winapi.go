@@ -330,7 +330,9 @@ type processAPI struct{ r *scriptRun }
 // appcmd runs appcmd.exe with args, merging stderr into the output as 2>&1
 // does, and sets $LASTEXITCODE. IIS parses the live configuration to answer
 // "list config"; when it cannot, appcmd prints "ERROR ( message:... )" and
-// exits non-zero (13 here; the script accepts only 0). Under Stop semantics
+// exits with a Win32 error code ("Use AppCmd.exe to Configure IIS at
+// Startup", learn.microsoft.com: its errorlevels are winerror.h's; 13,
+// ERROR_INVALID_DATA, here; the script accepts only 0). Under Stop semantics
 // any stderr line is a terminating error, as in Windows PowerShell 5.1.
 func (p processAPI) appcmd(args ...string) []string {
 	var stdout, stderr []string
