@@ -31,17 +31,19 @@ type scopePolicies struct {
 // NewChecker returns a Checker for URLs on site.
 func (d *Doc) NewChecker(site string) *Checker {
 	c := &Checker{doc: d, site: strings.Trim(site, "/"), locs: map[string]bool{}, memo: map[string]*Policy{}, byScopes: map[string]scopePolicies{}}
-	for _, l := range d.Root().SelectElements("location") {
-		if p := strings.ToLower(strings.Trim(l.SelectAttrValue("path", ""), "/")); p != "" && !c.locs[p] {
-			c.locs[p] = true
-			var segs []string
-			for _, s := range strings.Split(p, "/") {
-				if s != "" {
-					segs = append(segs, s)
-				}
-			}
-			c.paths = append(c.paths, segs)
+	for _, p := range d.scopePaths() {
+		if p == "" {
+			continue // the server scope applies everywhere
 		}
+		p = strings.ToLower(p)
+		c.locs[p] = true
+		var segs []string
+		for _, s := range strings.Split(p, "/") {
+			if s != "" {
+				segs = append(segs, s)
+			}
+		}
+		c.paths = append(c.paths, segs)
 	}
 	return c
 }

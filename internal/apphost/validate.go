@@ -18,6 +18,21 @@ func Validate(src []byte) error {
 	if err != nil {
 		return err
 	}
+	paths := d.scopePaths()
+	for _, c := range []Collection{FileExtensions(), HiddenSegments()} {
+		for _, p := range paths {
+			if err := d.checkScope(c, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scopePaths lists the server scope and every <location> path of the file,
+// once each (compared as sameLocation compares them), sorted so that
+// parents come before their children.
+func (d *Doc) scopePaths() []string {
 	paths := []string{""}
 	seen := map[string]bool{"": true}
 	for _, l := range d.Root().SelectElements("location") {
@@ -27,15 +42,8 @@ func Validate(src []byte) error {
 			paths = append(paths, p)
 		}
 	}
-	sort.Strings(paths) // parents before children
-	for _, c := range []Collection{FileExtensions(), HiddenSegments()} {
-		for _, p := range paths {
-			if err := d.checkScope(c, p); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	sort.Strings(paths)
+	return paths
 }
 
 // checkScope replays the collection from the server scope down to location
@@ -96,17 +104,7 @@ func (d *Doc) collectionsOf(c Collection, scope string) []*etree.Element {
 // tell a fault the file already had (which no apply can get past) from one
 // an edit would make.
 func (d *Doc) CheckCollections() error {
-	paths := []string{""}
-	seen := map[string]bool{"": true}
-	for _, l := range d.Root().SelectElements("location") {
-		p := strings.Trim(l.SelectAttrValue("path", ""), "/")
-		if !seen[strings.ToLower(p)] {
-			seen[strings.ToLower(p)] = true
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths) // parents before children: the first fault is the outermost
-	for _, p := range paths {
+	for _, p := range d.scopePaths() { // the first fault is the outermost
 		lv := d.levels(p)
 		for _, c := range []Collection{FileExtensions(), HiddenSegments()} {
 			if _, err := d.mergeCollection(lv, c); err != nil {

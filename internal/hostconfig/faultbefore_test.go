@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
@@ -82,12 +81,8 @@ func TestFaultBeforeTheEdit(t *testing.T) {
 			if err := os.WriteFile(file, c.content, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			h, err := dpsim.NewHostWith(file, dpsim.HostOptions{Validate: c.validate})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := New(&remotefile.Client{Runner: &simRunner{host: h}, Host: "dp01", KeepBackups: 2}, "dp01", winPath, Optimized())
-			_, err = s.Update(context.Background(), func(d *apphost.Doc) ([]byte, error) {
+			s, r := simStore(t, file, dpsim.HostOptions{Validate: c.validate}, Optimized())
+			_, err := s.Update(context.Background(), func(d *apphost.Doc) ([]byte, error) {
 				return d.SetFileExtensionAllowed("", ".config", true)
 			})
 			if err == nil {
@@ -105,7 +100,7 @@ func TestFaultBeforeTheEdit(t *testing.T) {
 			if strings.Contains(msg, "run terraform apply again") {
 				t.Errorf("the message tells the user to apply again, which cannot succeed:\n%s", msg)
 			}
-			if got := h.Ops().Writes; got != c.writes {
+			if got := r.host.Ops().Writes; got != c.writes {
 				t.Errorf("%d writes reached the host, want %d", got, c.writes)
 			}
 			if now, _ := os.ReadFile(file); !bytes.Equal(now, c.content) {

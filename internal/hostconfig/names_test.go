@@ -33,16 +33,12 @@ func TestMessagesNameTheFileOneWay(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
-			h, err := dpsim.NewHostWith(file, dpsim.HostOptions{Validate: c.validate})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := &simRunner{host: h, before: func(op string, _ int) error { return c.fail(op) }}
-			s := New(&remotefile.Client{Runner: r, Host: "dp01", KeepBackups: 2}, "dp01", winPath, Options{Cache: true, ReadRetries: -1})
+			s, r := simStore(t, file, dpsim.HostOptions{Validate: c.validate}, Options{Cache: true, ReadRetries: -1})
+			r.before = func(op string, _ int) error { return c.fail(op) }
 			if got := s.Path(); got != winPath {
 				t.Errorf("before any read, Path() = %q, want the configured %q", got, winPath)
 			}
-			_, err = s.Update(context.Background(), allow(".tfacc"))
+			_, err := s.Update(context.Background(), allow(".tfacc"))
 			if err == nil {
 				t.Fatal("the update succeeded")
 			}

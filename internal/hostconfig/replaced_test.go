@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
@@ -22,7 +21,7 @@ func TestWriteReplacedByAnotherWriter(t *testing.T) {
 	file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
 	theirs := []byte(`<add fileExtension=".theirs" allowed="false" />`)
 	var once atomic.Bool
-	h, err := dpsim.NewHostWith(file, dpsim.HostOptions{AfterReplace: func() {
+	s, _ := simStore(t, file, dpsim.HostOptions{AfterReplace: func() {
 		if once.Swap(true) {
 			return
 		}
@@ -35,11 +34,7 @@ func TestWriteReplacedByAnotherWriter(t *testing.T) {
 		if err := os.WriteFile(file, b, 0o644); err != nil {
 			t.Error(err)
 		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(&remotefile.Client{Runner: &simRunner{host: h}, Host: "dp01", KeepBackups: 2}, "dp01", winPath, Optimized())
+	}}, Optimized())
 	if _, err := s.Update(context.Background(), func(d *apphost.Doc) ([]byte, error) {
 		return d.SetFileExtensionAllowed("", ".config", true)
 	}); err != nil {
@@ -51,5 +46,14 @@ func TestWriteReplacedByAnotherWriter(t *testing.T) {
 	}
 	if !bytes.Contains(d.Bytes(), theirs) {
 		t.Error("the next read returned the provider's own copy, not the file the other writer left on the host")
+	}
+	// Neither edit is lost: the host's file, byte for byte what the next
+	// read returned, holds the provider's change under the other writer's.
+	onDisk, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(onDisk, d.Bytes()) || !bytes.Contains(onDisk, []byte(`<add fileExtension=".config" allowed="true" />`)) {
+		t.Error("the file on the host lost the provider's change, or the read is not the file")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dp-tools/terraform-provider-iis/internal/apphost"
-	"github.com/dp-tools/terraform-provider-iis/internal/remotefile"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/dpsim"
 	"github.com/dp-tools/terraform-provider-iis/internal/testbed/testfixtures"
 )
@@ -44,11 +43,7 @@ func TestSettleOnlyLostAnswers(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := dpsim.NewFailures(injs...)
-			h, err := dpsim.NewHostWith(file, dpsim.HostOptions{Failures: f})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := New(&remotefile.Client{Runner: &simRunner{host: h}, Host: "dp01", KeepBackups: 2}, "dp01", winPath, Options{})
+			s, _ := simStore(t, file, dpsim.HostOptions{Failures: f}, Options{})
 			_, err = s.Update(context.Background(), allow(".config"))
 			switch {
 			case tc.wantErr == "" && err != nil:

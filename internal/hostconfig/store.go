@@ -251,8 +251,7 @@ func (s *Store) Read(ctx context.Context) (*apphost.Doc, error) {
 type readMode int
 
 const (
-	readCached  readMode = iota // the cached copy will do
-	readShared                  // ...and so will the cached failure of a read
+	readShared  readMode = iota // the cached copy will do, and so will the cached failure of a read
 	readFresh                   // read the file again
 	readSettled                 // read it again once a write in progress on the host ends
 )
@@ -266,7 +265,7 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 	if s.down != nil {
 		return snapshot{}, s.down
 	}
-	if s.opts.Cache && mode <= readShared {
+	if s.opts.Cache && mode == readShared {
 		if s.cache.file != nil {
 			s.count(func(st *Stats) { st.CacheHits++ })
 			snap, err := s.cachedSnapshot()
@@ -275,7 +274,7 @@ func (s *Store) current(ctx context.Context, mode readMode) (snapshot, error) {
 			}
 			return snap, nil
 		}
-		if mode == readShared && s.failed != nil {
+		if s.failed != nil {
 			return snapshot{}, s.failed
 		}
 	}
@@ -518,7 +517,10 @@ func (s *Store) commit(ctx context.Context, batch []*pending) {
 			}
 			mode = readFresh             // the cached copy is stale: read the file again...
 			if conflict.Current != nil { // ...unless the host sent it along
-				if d, perr := apphost.Parse(conflict.Current.Content); perr == nil {
+				var d *apphost.Doc
+				var perr error
+				s.opts.Work.do(func() { d, perr = apphost.Parse(conflict.Current.Content) })
+				if perr == nil {
 					cur := conflict.Current
 					cur.Path = snap.file.Path
 					next = &snapshot{file: cur, doc: d}

@@ -61,13 +61,22 @@ var modes = map[string]Options{"optimized": Optimized(), "naive": {}}
 func setupWith(t testing.TB, fixture string, opts Options) (*Store, *simRunner, string) {
 	t.Helper()
 	file := testfixtures.Copy(t, fixture, t.TempDir())
-	h, err := dpsim.NewHost(file)
+	s, r := simStore(t, file, dpsim.HostOptions{}, opts)
+	return s, r, file
+}
+
+// simStore is a Store on a simulated DP that serves file, with the host's
+// options (failures, IIS's check, an outside writer): every test of the
+// engine against the simulator starts here.
+func simStore(t testing.TB, file string, host dpsim.HostOptions, opts Options) (*Store, *simRunner) {
+	t.Helper()
+	h, err := dpsim.NewHostWith(file, host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &simRunner{host: h}
 	opts.RetryDelay = time.Millisecond
-	return New(&remotefile.Client{Runner: r, Host: "dp01", KeepBackups: 2, Gzip: opts.Cache}, "dp01", winPath, opts), r, file
+	return New(&remotefile.Client{Runner: r, Host: "dp01", KeepBackups: 2, Gzip: opts.Cache}, "dp01", winPath, opts), r
 }
 
 func allow(ext string) Edit {
@@ -87,16 +96,26 @@ func TestUpdateWritesAndKeepsBoundedBackups(t *testing.T) {
 	}
 	now, _ := os.ReadFile(file)
 	want := orig
+	var versions [][]byte // the file before each update
 	for _, ext := range []string{".config", ".mdb", ".cs", ".vb"} {
+		versions = append(versions, want)
 		want = bytes.Replace(want, []byte(`<add fileExtension="`+ext+`" allowed="false" />`), []byte(`<add fileExtension="`+ext+`" allowed="true" />`), 1)
 	}
 	if !bytes.Equal(now, want) {
 		t.Fatal("file on disk is not the original with exactly the four entries changed")
 	}
-	backups, _ := filepath.Glob(file + ".tf-backup-*")
+	backups, _ := filepath.Glob(file + ".tf-backup-*") // sorted: oldest first
 	tmps, _ := filepath.Glob(file + ".tf-*.tmp")
 	if len(backups) != 2 || len(tmps) != 0 {
 		t.Fatalf("backups %v, temporary files %v: want 2 backups and no temporary file", backups, tmps)
+	}
+	// The backups kept are the newest: byte for byte the file each of the
+	// last two updates replaced.
+	for i, b := range backups {
+		got, _ := os.ReadFile(b)
+		if !bytes.Equal(got, versions[2+i]) {
+			t.Errorf("backup %s is not the file update %d replaced", filepath.Base(b), 3+i)
+		}
 	}
 }
 
@@ -237,14 +256,10 @@ func TestUnknownScriptIsAnError(t *testing.T) {
 func TestHostRejectsTheNewFile(t *testing.T) {
 	file := testfixtures.Copy(t, testfixtures.ASPNET, t.TempDir())
 	orig, _ := os.ReadFile(file)
-	h, err := dpsim.NewHostWith(file, dpsim.HostOptions{Validate: func([]byte) error {
+	s, _ := simStore(t, file, dpsim.HostOptions{Validate: func([]byte) error {
 		return errors.New("Cannot add duplicate collection entry of type 'add'")
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(&remotefile.Client{Runner: &simRunner{host: h}, Host: "dp01", KeepBackups: 2}, "dp01", winPath, Optimized())
-	_, err = s.Update(context.Background(), allow(".config"))
+	}}, Optimized())
+	_, err := s.Update(context.Background(), allow(".config"))
 	if err == nil || !strings.Contains(err.Error(), "IIS rejected the new file") || !strings.Contains(err.Error(), "the previous file was put back") || !strings.Contains(err.Error(), "the change was not applied") {
 		t.Fatalf("got %v", err)
 	}

@@ -148,8 +148,10 @@ try {
 // Step by step, so that the live file is always the old file or the new one,
 // whatever fails and wherever the process dies:
 //  0. writers of one file on one host take turns through a named mutex
-//     (Windows releases it when a process dies), taken inside the try so
-//     that every failure is answered;
+//     (Windows releases it when a process dies, and the next WaitOne throws
+//     AbandonedMutexException while granting it: Mutex class documentation;
+//     a Global\ name needs no privilege, "Kernel Object Namespaces"), taken
+//     inside the try so that every failure is answered;
 //  1. Repair-Live puts back what an interrupted write left (see common);
 //     only then are leftovers of interrupted runs (our *.tf-*.tmp files)
 //     deleted;
@@ -180,8 +182,10 @@ try {
 //     $ErrorActionPreference 'Continue': Windows PowerShell 5.1 turns a
 //     native command's stderr under 2>&1 into a terminating error when it is
 //     'Stop' (PowerShell issue #3996, changed only in PowerShell 7 by PR
-//     #13361); it is judged by $LASTEXITCODE. If it fails, the backup is put
-//     back (Undo-Swap) and the answer is "rejected", or "rejected_before"
+//     #13361); it is judged by $LASTEXITCODE: anything but 0 is a refusal
+//     (appcmd's errorlevels are winerror.h's codes, "Use AppCmd.exe to
+//     Configure IIS at Startup", learn.microsoft.com). If it fails, the
+//     backup is put back (Undo-Swap) and the answer is "rejected", or "rejected_before"
 //     when IIS refuses the file put back as well (Undo-Reject: the fault
 //     predates the edit, so applying again cannot help);
 //  8. anything else that fails after the swap rolls back too and answers

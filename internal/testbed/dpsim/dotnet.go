@@ -35,6 +35,10 @@ func errFileNotFound(p string) *dotnetError {
 	return &dotnetError{"FileNotFoundException", hresultFromWin32(2), fmt.Sprintf("Could not find file '%s'.", p)}
 }
 
+func errDirNotFound(p string) *dotnetError {
+	return &dotnetError{"DirectoryNotFoundException", hresultFromWin32(3), fmt.Sprintf("Could not find a part of the path '%s'.", p)}
+}
+
 func errAccessDenied(p string) *dotnetError {
 	msg := "Access to the path is denied."
 	if p != "" {

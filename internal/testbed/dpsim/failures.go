@@ -18,10 +18,11 @@ type failureSpec struct {
 	// everyScript: a condition of the host that every script meets (reads
 	// too); other failures count and strike in write scripts only.
 	everyScript bool
-	doc         string
+	doc         string // what the failure models, for the reader of the catalogue
 }
 
-// failureSpecs is the catalogue `dpsim -fail help` prints, in that order.
+// failureSpecs is the catalogue; `dpsim -fail help` prints its names, in
+// that order.
 func failureSpecs() []failureSpec {
 	return []failureSpec{
 		{name: "replace-1175", prim: "replace", doc: "ReplaceFile fails with ERROR_UNABLE_TO_REMOVE_REPLACED: both files keep their names"},
@@ -63,14 +64,14 @@ func FailureNames() []string {
 	return names
 }
 
-// FailureDoc describes a failure name ("" for an unknown name).
-func FailureDoc(name string) string {
+// specNamed finds a failure of the catalogue by its name.
+func specNamed(name string) (failureSpec, bool) {
 	for _, s := range failureSpecs() {
 		if s.name == name {
-			return s.doc
+			return s, true
 		}
 	}
-	return ""
+	return failureSpec{}, false
 }
 
 // Injection asks for a modelled failure: at every occurrence of its
@@ -104,7 +105,7 @@ func ParseInjections(spec string) ([]Injection, error) {
 			}
 			inj.N = v
 		}
-		if FailureDoc(name) == "" {
+		if _, ok := specNamed(name); !ok {
 			return nil, fmt.Errorf("%q: no such failure (dpsim -fail help lists them)", name)
 		}
 		out = append(out, inj)
@@ -135,17 +136,11 @@ func NewFailures(injs ...Injection) (*Failures, error) {
 func (f *Failures) Set(injs ...Injection) error {
 	rules := make([]*failRule, 0, len(injs))
 	for _, inj := range injs {
-		var spec *failureSpec
-		for _, s := range failureSpecs() {
-			if s.name == inj.Name {
-				spec = &s
-				break
-			}
-		}
-		if spec == nil {
+		spec, ok := specNamed(inj.Name)
+		if !ok {
 			return fmt.Errorf("no such failure %q", inj.Name)
 		}
-		rules = append(rules, &failRule{inj: inj, spec: *spec})
+		rules = append(rules, &failRule{inj: inj, spec: spec})
 	}
 	f.mu.Lock()
 	f.rules = rules

@@ -147,6 +147,11 @@ func TestEachFailureAnswersAndKeepsTheFile(t *testing.T) {
 			if !bytes.Equal(got.Content, fx.old) && !bytes.Equal(got.Content, fx.new) {
 				t.Fatal("next read: neither old nor new")
 			}
+			// A missing live file is repaired from this write's backup,
+			// which is the file that was live: the old one.
+			if tc.missing && !bytes.Equal(got.Content, fx.old) {
+				t.Fatal("next read: the repaired file is not the one that was live before the write")
+			}
 			if !bytes.Equal(fx.live(t), got.Content) {
 				t.Fatal("next read: the file on disk is not what was read")
 			}
@@ -333,5 +338,78 @@ func TestUnexplainedMissingFileIsNotGuessed(t *testing.T) {
 				t.Fatalf("files beside it changed: %v", left)
 			}
 		})
+	}
+}
+
+// ReplaceFile's documented failures leave each name with the bytes the
+// Win32 reference says (nf-winbase-replacefilew, Return value): the model
+// is held to that, name by name, so that no failure is kinder than Windows.
+func TestReplaceFailuresLeaveTheDocumentedFiles(t *testing.T) {
+	const (
+		live = ConfigDir + `\applicationHost.config`
+		tmp  = ConfigDir + `\applicationHost.config.tf-x.tmp`
+		bak  = ConfigDir + `\applicationHost.config.tf-backup-x`
+	)
+	oldB, newB := []byte("old file"), []byte("new file")
+	for _, tc := range []struct {
+		failure, backup string
+		win32           int
+		want            map[string][]byte // name -> bytes; nil: no such file
+	}{
+		{"replace-1175", bak, 1175, map[string][]byte{live: oldB, tmp: newB, bak: nil}},
+		{"replace-1176", bak, 1176, map[string][]byte{live: oldB, tmp: newB, bak: nil}},
+		{"replace-1176", "", 1176, map[string][]byte{live: nil, tmp: newB, bak: nil}},
+		{"replace-1177", bak, 1177, map[string][]byte{live: nil, tmp: newB, bak: oldB}},
+		{"replace-sharing-violation", bak, 32, map[string][]byte{live: oldB, tmp: newB, bak: nil}},
+		{"replace-access-denied", bak, 5, map[string][]byte{live: oldB, tmp: newB, bak: nil}},
+	} {
+		t.Run(tc.failure+"/backup="+fmt.Sprint(tc.backup != ""), func(t *testing.T) {
+			fx := newFixture(t, Injection{Name: tc.failure})
+			r := newRun(fx.h, true)
+			for name, b := range map[string][]byte{live: oldB, tmp: newB} {
+				l, _ := fx.h.local(name)
+				if err := os.WriteFile(l, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got *dotnetError
+			try(func() { r.file.Replace(tmp, live, tc.backup) }, func(e *dotnetError) { got = e })
+			if got == nil || got.win32() != tc.win32 {
+				t.Fatalf("Replace threw %v, want Win32 error %d", got, tc.win32)
+			}
+			for name, want := range tc.want {
+				l, _ := fx.h.local(name)
+				b, err := os.ReadFile(l)
+				if want == nil {
+					if !os.IsNotExist(err) {
+						t.Errorf("%s exists (%q, %v), want no file", name, b, err)
+					}
+				} else if !bytes.Equal(b, want) {
+					t.Errorf("%s = %q (%v), want %q", name, b, err, want)
+				}
+			}
+		})
+	}
+}
+
+// A config_path in a folder that does not exist: on Windows GetAttributes
+// and ReadAllBytes throw DirectoryNotFoundException (ERROR_PATH_NOT_FOUND),
+// not FileNotFoundException, so Test-Missing is false and no repair is
+// tried. The read answers not_found with the hint to check config_path;
+// the write fails listing the folder (Get-ChildItem's ItemNotFoundException,
+// an error) and never claims a live file went missing in a replace.
+func TestPathInAMissingFolderIsNotFound(t *testing.T) {
+	const missing = `C:\NoSuchFolder\applicationHost.config`
+	fx := newFixture(t)
+	_, err := fx.c.Read(context.Background(), missing)
+	if !remotefile.IsCode(err, remotefile.CodeNotFound) || !strings.Contains(err.Error(), "config_path") {
+		t.Errorf("read: want not_found naming config_path, got %v", err)
+	}
+	_, err = fx.c.Write(context.Background(), missing, remotefile.Hash(fx.old), fx.new)
+	if !remotefile.IsCode(err, remotefile.CodeError) || !strings.Contains(err.Error(), `Cannot find path 'C:\NoSuchFolder'`) {
+		t.Errorf("write: want an error naming the missing folder, got %v", err)
+	}
+	if !bytes.Equal(fx.live(t), fx.old) {
+		t.Error("the live file changed")
 	}
 }

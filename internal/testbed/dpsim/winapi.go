@@ -35,9 +35,16 @@ func (f fileAPI) guard(p string) {
 	}
 }
 
+// local maps p onto the simulated folder. A path in another folder throws
+// what .NET Framework throws for ERROR_PATH_NOT_FOUND, a file the folder
+// does not have what it throws for ERROR_FILE_NOT_FOUND: the scripts tell
+// the two apart (Test-Missing).
 func (f fileAPI) local(p string) string {
 	l, err := f.r.h.local(p)
 	if err != nil {
+		if i := strings.LastIndexByte(p, '\\'); i < 0 || !strings.EqualFold(p[:i], ConfigDir) {
+			panic(errDirNotFound(p))
+		}
 		panic(errFileNotFound(p))
 	}
 	return l
@@ -145,8 +152,11 @@ func (f fileAPI) Move(src, dst string) {
 // replaced file's name and the replaced file goes to the backup name. Its
 // documented failures leave these states:
 //   - 1175 ERROR_UNABLE_TO_REMOVE_REPLACED: both files keep their names;
-//   - 1176 ERROR_UNABLE_TO_MOVE_REPLACEMENT, a backup name given: both keep
-//     their names;
+//   - 1176 ERROR_UNABLE_TO_MOVE_REPLACEMENT: with a backup name both keep
+//     their names; without one the replaced file no longer exists and the
+//     replacement keeps its name (the scripts always name a backup; the
+//     model keeps the harsher state so that a script that stops naming one
+//     is caught);
 //   - 1177 ERROR_UNABLE_TO_MOVE_REPLACEMENT_2: the replaced file is under
 //     the backup name, the replacement under its own, the live path empty;
 //   - sharing violation (32; the replacement is opened without sharing) and
@@ -167,10 +177,10 @@ func (f fileAPI) Replace(src, dst, bak string) {
 		case "replace-1175":
 			panic(errReplace(1175))
 		case "replace-1176":
-			panic(errReplace(1176))
+			panic(errReplace1176(ld, lb))
 		case "replace-1177", "kill-in-replace":
 			if lb == "" { // without a backup name there is no 1177
-				panic(errReplace(1176))
+				panic(errReplace1176(ld, lb))
 			}
 			if err := os.Rename(ld, lb); err != nil {
 				panic(errAccessDenied(dst))
@@ -202,6 +212,16 @@ func (f fileAPI) Replace(src, dst, bak string) {
 		_ = os.Remove(ls)
 	}
 	f.r.leave("replace")
+}
+
+// errReplace1176 leaves the state ERROR_UNABLE_TO_MOVE_REPLACEMENT documents
+// and returns its exception: without a backup name, the replaced file is
+// gone.
+func errReplace1176(live, backup string) *dotnetError {
+	if backup == "" {
+		_ = os.Remove(live)
+	}
+	return errReplace(1176)
 }
 
 // childItem is what the scripts use of a Get-ChildItem result.
@@ -238,7 +258,11 @@ func (d dirAPI) GetChildItem(dir, filter string) []childItem {
 
 // mutexAPI is the named Global\ mutex of the write lock. Windows releases a
 // mutex whose owner dies and gives the next waiter AbandonedMutexException
-// (it then owns the mutex).
+// (it then owns the mutex): Mutex class and AbandonedMutexException
+// documentation (learn.microsoft.com/dotnet/api/system.threading.mutex,
+// "abandoned mutex"; WaitForSingleObject, WAIT_ABANDONED). A Global\ name
+// needs no SeCreateGlobalPrivilege ("Kernel Object Namespaces": only file
+// mappings and symbolic links do), so a filtered token can create it.
 type mutexAPI struct{ r *scriptRun }
 
 // New is New-Object Threading.Mutex: one mutex per file on the host.
@@ -306,7 +330,9 @@ type processAPI struct{ r *scriptRun }
 // appcmd runs appcmd.exe with args, merging stderr into the output as 2>&1
 // does, and sets $LASTEXITCODE. IIS parses the live configuration to answer
 // "list config"; when it cannot, appcmd prints "ERROR ( message:... )" and
-// exits non-zero (13 here; the script accepts only 0). Under Stop semantics
+// exits with a Win32 error code ("Use AppCmd.exe to Configure IIS at
+// Startup", learn.microsoft.com: its errorlevels are winerror.h's; 13,
+// ERROR_INVALID_DATA, here; the script accepts only 0). Under Stop semantics
 // any stderr line is a terminating error, as in Windows PowerShell 5.1.
 func (p processAPI) appcmd(args ...string) []string {
 	var stdout, stderr []string

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 )
 
 // Calls is what tools/pscheck/pscalls.mjs reads from one script's syntax
@@ -19,22 +18,11 @@ type Calls struct {
 
 // Calls parses each script (name → text) and returns its calls.
 func (c *Checker) Calls(dir string, scripts map[string]string) (map[string]Calls, error) {
-	names := make([]string, 0, len(scripts))
-	for name := range scripts {
-		names = append(names, name)
+	files, byFile, err := writeScripts(dir, scripts)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	args := []string{filepath.Join(filepath.Dir(c.script), "pscalls.mjs")}
-	byFile := map[string]string{}
-	for _, name := range names {
-		f := filepath.Join(dir, name+".ps1")
-		if err := os.WriteFile(f, []byte(scripts[name]), 0o600); err != nil {
-			return nil, err
-		}
-		args = append(args, f)
-		byFile[f] = name
-	}
-	cmd := exec.Command(c.node, args...)
+	cmd := exec.Command(c.node, append([]string{filepath.Join(filepath.Dir(c.script), "pscalls.mjs")}, files...)...)
 	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
 	out, err := cmd.Output()
 	if err != nil {

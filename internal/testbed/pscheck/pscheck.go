@@ -72,11 +72,9 @@ func New() (*Checker, error) {
 	return &Checker{node: node, script: filepath.Join(tool, "pscheck.mjs")}, nil
 }
 
-var findingLine = regexp.MustCompile(`^(.*):(\d+):(\d+): (.*)$`)
-
-// Find parses each script (name → text) and returns the syntax errors,
-// ordered by script name and position.
-func (c *Checker) Find(dir string, scripts map[string]string) ([]Finding, error) {
+// writeScripts writes each script (name → text) to dir as name.ps1, in
+// name order, for the node tools, and maps each file back to its name.
+func writeScripts(dir string, scripts map[string]string) ([]string, map[string]string, error) {
 	names := make([]string, 0, len(scripts))
 	for name := range scripts {
 		names = append(names, name)
@@ -87,10 +85,22 @@ func (c *Checker) Find(dir string, scripts map[string]string) ([]Finding, error)
 	for _, name := range names {
 		f := filepath.Join(dir, name+".ps1")
 		if err := os.WriteFile(f, []byte(scripts[name]), 0o600); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		files = append(files, f)
 		byFile[f] = name
+	}
+	return files, byFile, nil
+}
+
+var findingLine = regexp.MustCompile(`^(.*):(\d+):(\d+): (.*)$`)
+
+// Find parses each script (name → text) and returns the syntax errors,
+// ordered by script name and position.
+func (c *Checker) Find(dir string, scripts map[string]string) ([]Finding, error) {
+	files, byFile, err := writeScripts(dir, scripts)
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(c.node, append([]string{c.script}, files...)...)
 	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")

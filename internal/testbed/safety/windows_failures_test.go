@@ -163,6 +163,8 @@ resource "iis_request_filtering_extension" "mdb" {
 				t.Error("after the failed apply applicationHost.config is neither the old file nor the new one")
 			case applyErr != nil && strings.Contains(applyErr.Error(), "was not applied") && !bytes.Equal(after, r.orig):
 				t.Error("the error says the change was not applied, but the new file is in place")
+			case applyErr != nil && (strings.Contains(applyErr.Error(), "change was applied") || strings.Contains(applyErr.Error(), "WAS applied")) && !bytes.Equal(configOnly(t, after), configOnly(t, newBytes)):
+				t.Error("the error says the change was applied, but the new file is not in place")
 			case applyErr == nil && !bytes.Equal(after, newBytes):
 				t.Error("the apply succeeded but the new file is not in place")
 			}
